@@ -1,0 +1,178 @@
+"""bot.toml -> frozen dataclasses.
+
+Every key has a default, so a partial file works; an unknown key or a bad value raises ConfigError naming the
+file and the key, because an operator must be able to fix it without reading code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+CONFIG_ENV = "MIGRANT_BOT_CONFIG"
+DATABASE_ENV = "MIGRANT_BOT_DATABASE_URL"
+DEFAULT_FILE = "bot.toml"
+_LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+class ConfigError(Exception):
+    """A configuration problem an operator can fix: the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class BotSection:
+    languages: tuple[str, ...] = ("bg", "en", "ru", "uk", "ar", "fa")
+    default_language: str = "en"
+    knowledge_dir: str = "knowledge"
+    database_url: str = "sqlite+aiosqlite:///data/migrant-bot.db"
+    retention_days: int = 90
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        if not self.languages:
+            found.append(("languages", "must list at least one language"))
+        for code in self.languages:
+            if not _LANG_CODE.match(code):
+                found.append(("languages", f"{code!r} is not a language code such as 'en'"))
+        if len(set(self.languages)) != len(self.languages):
+            found.append(("languages", "lists a language twice"))
+        if self.default_language not in self.languages:
+            found.append(("default_language", f"{self.default_language!r} is not one of languages"))
+        if not self.database_url.strip():
+            found.append(("database_url", "must not be empty"))
+        if self.retention_days < 1:
+            found.append(("retention_days", "must be at least 1"))
+        return found
+
+
+@dataclass(frozen=True)
+class ClassifierSection:
+    """Decision thresholds on the 0..1 confidence the classifier gives its best entry."""
+
+    answer_threshold: float = 0.70
+    answer_margin: float = 0.10
+    suggest_threshold: float = 0.40
+    max_suggestions: int = 3
+    language_confidence: float = 0.60
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        for name in ("answer_threshold", "answer_margin", "suggest_threshold", "language_confidence"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                found.append((name, "must be between 0 and 1"))
+        if self.suggest_threshold > self.answer_threshold:
+            found.append(("suggest_threshold", "must not be above answer_threshold"))
+        if not 1 <= self.max_suggestions <= 8:
+            found.append(("max_suggestions", "must be between 1 and 8"))
+        return found
+
+
+_SECTIONS: dict[str, type] = {"bot": BotSection, "classifier": ClassifierSection}
+
+
+@dataclass(frozen=True)
+class Config:
+    base_dir: Path
+    source: str = "(defaults)"
+    bot: BotSection = field(default_factory=BotSection)
+    classifier: ClassifierSection = field(default_factory=ClassifierSection)
+
+    @property
+    def knowledge_path(self) -> Path:
+        return (self.base_dir / self.bot.knowledge_dir).resolve()
+
+    @property
+    def database_url(self) -> str:
+        return resolve_sqlite_path(self.bot.database_url, self.base_dir)
+
+
+def resolve_sqlite_path(url: str, base_dir: Path) -> str:
+    """Make a relative SQLite file path relative to the config file, not to wherever the bot was started."""
+    scheme, sep, rest = url.partition(":///")
+    if not sep or not scheme.startswith("sqlite"):
+        return url
+    path, qmark, query = rest.partition("?")
+    if not path or path == ":memory:" or path.startswith("/"):
+        return url
+    return f"{scheme}:///{(base_dir / path).resolve()}{qmark}{query}"
+
+
+def _coerce(section: str, key: str, value: object, default: object, source: str) -> object:
+    where = f"{source}: [{section}] {key}"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where}: expected a number, got {value!r}")
+        return float(value)
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected a string, got {value!r}")
+        return value
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+        return tuple(value)
+    raise ConfigError(f"{where}: unsupported setting")
+
+
+def _section(name: str, table: object, source: str) -> object:
+    cls = _SECTIONS[name]
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: [{name}] must be a table")
+    defaults = cls()
+    known = {f.name for f in fields(cls)}
+    values: dict[str, object] = {}
+    for key, value in table.items():
+        if key not in known:
+            raise ConfigError(f"{source}: [{name}] {key}: unknown key (known: {', '.join(sorted(known))})")
+        values[key] = _coerce(name, key, value, getattr(defaults, key), source)
+    built = replace(defaults, **values)
+    for key, message in built.problems():
+        raise ConfigError(f"{source}: [{name}] {key}: {message}")
+    return built
+
+
+def parse_config(text: str, source: str, base_dir: Path, env: dict[str, str] | None = None) -> Config:
+    """Parse bot.toml text; `env` supplies the overrides (os.environ when None)."""
+    env = dict(os.environ) if env is None else env
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    sections: dict[str, object] = {}
+    for name, table in data.items():
+        if name not in _SECTIONS:
+            raise ConfigError(f"{source}: [{name}]: unknown section (known: {', '.join(sorted(_SECTIONS))})")
+        sections[name] = _section(name, table, source)
+    config = Config(base_dir=base_dir, source=source, **sections)  # type: ignore[arg-type]
+    override = env.get(DATABASE_ENV, "").strip()
+    if override:
+        config = replace(config, bot=replace(config.bot, database_url=override))
+    return config
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Config:
+    """Find and read the config: an explicit path, else $MIGRANT_BOT_CONFIG, else ./bot.toml, else defaults."""
+    env = dict(os.environ) if env is None else env
+    chosen = path or env.get(CONFIG_ENV) or None
+    if chosen is None:
+        candidate = Path.cwd() / DEFAULT_FILE
+        if not candidate.exists():
+            return parse_config("", "(defaults)", Path.cwd(), env)
+        chosen = candidate
+    file = Path(chosen)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read the config file: {exc.strerror}") from exc
+    return parse_config(text, str(file), file.resolve().parent, env)

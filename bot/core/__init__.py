@@ -1,0 +1,1 @@
+"""The conversation, knowing no chat service."""

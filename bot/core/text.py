@@ -1,0 +1,138 @@
+"""Text clean-up for matching: one place that decides which spellings count as the same word.
+
+Users type on phones in a hurry: Arabic and Persian keyboards give different letters for the same sound, people
+skip diacritics, write Russian in Latin letters, and paste control or bidi characters. Everything that compares
+text goes through here, so the knowledge base and the user's message are folded the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+MAX_INPUT_CHARS = 2000  # enough for any real question; the rest of a 20,000-character paste is ignored
+
+_INVISIBLE = {0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF, 0x200E, 0x200F, 0x061C}
+_BIDI_CONTROLS = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A))
+
+_ARABIC_FOLD = str.maketrans(
+    {
+        "ي": "ی",
+        "ى": "ی",
+        "ئ": "ی",
+        "ك": "ک",
+        "ة": "ه",
+        "ۀ": "ه",
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ؤ": "و",
+        "ـ": None,
+        "ё": "е",
+        "ß": "ss",
+    }
+)
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+
+# Latin -> Cyrillic for Russian/Ukrainian/Bulgarian typed on a Latin keyboard; longest spellings first.
+_TRANSLIT_MULTI = (
+    ("shch", "щ"),
+    ("sch", "щ"),
+    ("sht", "щ"),
+    ("zh", "ж"),
+    ("kh", "х"),
+    ("ch", "ч"),
+    ("sh", "ш"),
+    ("ts", "ц"),
+    ("tz", "ц"),
+    ("yu", "ю"),
+    ("ju", "ю"),
+    ("iu", "ю"),
+    ("ya", "я"),
+    ("ja", "я"),
+    ("ia", "я"),
+    ("yo", "е"),
+    ("jo", "е"),
+    ("ye", "е"),
+    ("je", "е"),
+    ("ph", "ф"),
+)
+_TRANSLIT_SINGLE = str.maketrans(
+    {
+        "a": "а", "b": "б", "v": "в", "w": "в", "g": "г", "d": "д", "e": "е", "z": "з", "i": "и", "j": "й",
+        "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "r": "р", "s": "с", "t": "т", "u": "у",
+        "f": "ф", "h": "х", "c": "ц", "q": "к", "x": "кс", "y": "ы", "'": "ь",
+    }
+)
+_TRANSLIT_RE = re.compile("|".join(src for src, _ in _TRANSLIT_MULTI))
+_TRANSLIT_MAP = dict(_TRANSLIT_MULTI)
+_VOWEL_Y = re.compile(r"(?<=[аеиоуыэюя])ы(?![аеиоуыэюя])")
+
+# Cyrillic -> Latin, the common informal spelling; used to teach the language detector what translit looks like.
+_TO_LATIN = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "є": "ye", "ж": "zh", "з": "z",
+        "и": "i", "і": "i", "ї": "yi", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
+        "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch",
+        "ъ": "a", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "ё": "e",
+    }
+)
+
+
+def clean_input(text: str) -> str:
+    """Drop what a person cannot see (control, zero-width, bidi override) and cap the length."""
+    kept: list[str] = []
+    for ch in text[: MAX_INPUT_CHARS * 2]:
+        code = ord(ch)
+        if code in _INVISIBLE or code in _BIDI_CONTROLS:
+            continue
+        if unicodedata.category(ch) == "Cc":
+            kept.append(" ")
+            continue
+        kept.append(ch)
+    return " ".join("".join(kept).split())[:MAX_INPUT_CHARS]
+
+
+def fold(text: str) -> str:
+    """Lower-case, unify letter variants and digits, strip diacritics and tashkeel; keep letters and digits."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_ARABIC_FOLD).translate(_DIGITS)
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(unicodedata.normalize("NFC", stripped)))
+
+
+def letters_lower(text: str) -> str:
+    """Lower-case words with their diacritics kept: ї, є, ъ and پ tell languages apart, so detection needs them."""
+    text = unicodedata.normalize("NFKC", text).casefold().translate(_DIGITS)
+    return " ".join(_WORD.findall(text))
+
+
+def script_of(text: str) -> str:
+    """The dominant script of a text: 'arabic', 'cyrillic', 'latin' or 'none' (digits, emoji, nothing)."""
+    counts = {"arabic": 0, "cyrillic": 0, "latin": 0}
+    for ch in text:
+        code = ord(ch)
+        if 0x0600 <= code <= 0x06FF or 0xFB50 <= code <= 0xFEFF or 0x0750 <= code <= 0x077F:
+            counts["arabic"] += 1
+        elif 0x0400 <= code <= 0x04FF:
+            counts["cyrillic"] += 1
+        elif ch.isascii() and ch.isalpha() or 0x00C0 <= code <= 0x024F:
+            counts["latin"] += 1
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else "none"
+
+
+def latin_to_cyrillic(text: str) -> str:
+    """Read Latin letters as informal Russian/Ukrainian/Bulgarian transliteration ('gde strahovka')."""
+    text = _TRANSLIT_RE.sub(lambda m: _TRANSLIT_MAP[m.group(0)], text.lower())
+    return _VOWEL_Y.sub("й", text.translate(_TRANSLIT_SINGLE))
+
+
+def cyrillic_to_latin(text: str) -> str:
+    return text.lower().translate(_TO_LATIN)
+
+
+def words(folded: str) -> list[str]:
+    return folded.split()

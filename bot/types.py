@@ -1,0 +1,51 @@
+"""The seam between the channel-neutral core and the chat adapters.
+
+Standard library only: adapters and the core both import this, so it must not pull either in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PAYLOAD_MAX_BYTES = 64  # Telegram's callback_data limit; the smallest of the channels
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a person is: a channel name and the chat id on it, both plain strings."""
+
+    channel: str
+    chat_id: str
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered to the user; the payload comes back when it is pressed."""
+
+    label: str
+    payload: str
+
+    def __post_init__(self) -> None:
+        if len(self.payload.encode("utf-8")) > PAYLOAD_MAX_BYTES:
+            raise ValueError(f"button payload over {PAYLOAD_MAX_BYTES} bytes: {self.payload!r}")
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One thing a user did: wrote text, pressed a button (payload) or sent a command."""
+
+    address: Address
+    text: str = ""
+    payload: str | None = None
+    language_hint: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Outbound:
+    """One message to a user, already translated; adapters only render it."""
+
+    address: Address
+    text: str
+    buttons: tuple[Button, ...] = field(default_factory=tuple)
+    language: str = "en"
