@@ -253,7 +253,8 @@ def check_knowledge(
     for topic in TOPICS:
         if topic not in topics:
             problems.append(Problem(str(directory), 1, f"topic '{topic}' has no file", error=False))
-    return KnowledgeBase(languages, topics, entries), problems
+    ordered = {t: topics[t] for t in TOPICS if t in topics}
+    return KnowledgeBase(languages, ordered, entries), problems
 
 
 def _check_file(

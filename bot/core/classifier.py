@@ -1,0 +1,200 @@
+"""Question -> FAQ entries ranked by a 0..1 confidence, and the decision that follows from it.
+
+Per language, an inverted index from word stems to entries narrows the candidates; a misspelled word is mapped
+to its nearest stem with rapidfuzz. Each candidate is scored on how much of the message its vocabulary explains
+(weighted by rarity), and the best few are re-scored with rapidfuzz against their paraphrases. The cost grows
+with the number of entries sharing the message's words, not with the size of the knowledge base.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from bot.config import ClassifierSection
+from bot.core.knowledge import KnowledgeBase
+from bot.core.stopwords import STOPWORDS
+from bot.core.text import fold
+
+STEM_CHARS = 5
+FUZZY_MIN_LEN = 4
+FUZZY_CUTOFF = 80.0
+RESCORE_TOP = 12
+OOV_WEIGHT = 0.75  # an unknown word counts this much of the rarest known word: it is evidence of another topic
+_AR_PREFIXES = ("وال", "بال", "فال", "كال", "کال", "لل", "ال")
+
+W_COVERAGE = 0.55
+W_PARAPHRASE = 0.25
+W_SIMILARITY = 0.20
+
+
+def stem(token: str) -> str:
+    """A crude prefix stem: Slavic and Arabic inflect at the end; five letters keep the root and drop the rest."""
+    if token.isdigit():
+        return token
+    for prefix in _AR_PREFIXES:
+        if token.startswith(prefix) and len(token) - len(prefix) >= 3:
+            token = token[len(prefix) :]
+            break
+    return token[:STEM_CHARS]
+
+
+def content_stems(folded: str, language: str) -> list[str]:
+    stop = STOPWORDS.get(language, frozenset())
+    seen: dict[str, None] = {}
+    for token in folded.split():
+        if token not in stop:
+            seen.setdefault(stem(token), None)
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class Match:
+    entry_id: str
+    topic: str
+    score: float
+
+
+@dataclass
+class _Doc:
+    entry: int
+    text: str
+    stems: frozenset[str]
+    weight: float  # the idf mass of its stems
+
+
+@dataclass
+class _Index:
+    """One language's view of the knowledge base."""
+
+    language: str
+    entry_ids: list[str] = field(default_factory=list)
+    stems: list[set[str]] = field(default_factory=list)
+    docs: list[list[_Doc]] = field(default_factory=list)
+    postings: dict[str, list[int]] = field(default_factory=dict)
+    idf: dict[str, float] = field(default_factory=dict)
+    vocabulary: list[str] = field(default_factory=list)
+    max_idf: float = 1.0
+
+    def build(self, texts: dict[str, list[str]]) -> None:
+        postings: dict[str, set[int]] = defaultdict(set)
+        folded_docs: list[list[tuple[str, list[str]]]] = []
+        for entry_id, entry_texts in texts.items():
+            index = len(self.entry_ids)
+            self.entry_ids.append(entry_id)
+            bag: set[str] = set()
+            folded = []
+            for text in entry_texts:
+                doc_text = fold(text)
+                doc_stems = content_stems(doc_text, self.language)
+                bag.update(doc_stems)
+                folded.append((doc_text, doc_stems))
+            for s in bag:
+                postings[s].add(index)
+            self.stems.append(bag)
+            folded_docs.append(folded)
+        total = max(len(self.entry_ids), 1)
+        self.postings = {s: sorted(ids) for s, ids in postings.items()}
+        self.idf = {s: math.log((total + 1) / (len(ids) + 0.5)) for s, ids in self.postings.items()}
+        self.max_idf = max(self.idf.values(), default=1.0)
+        self.vocabulary = sorted(self.idf)
+        for index, folded in enumerate(folded_docs):
+            self.docs.append(
+                [_Doc(index, t, frozenset(s), sum(self.idf[x] for x in s) or 1.0) for t, s in folded if s]
+            )
+
+    def _resolve(self, query_stem: str) -> tuple[str | None, float]:
+        if query_stem in self.idf:
+            return query_stem, 1.0
+        if len(query_stem) >= FUZZY_MIN_LEN and not query_stem.isdigit():
+            found = process.extractOne(
+                query_stem, self.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
+            )
+            if found is not None:
+                return found[0], found[1] / 100.0
+        return None, 0.0
+
+    def score(self, folded: str) -> dict[str, float]:
+        query = content_stems(folded, self.language)
+        if not query:
+            return {}
+        resolved: list[tuple[str, float]] = []
+        total = 0.0
+        for q in query:
+            known, similarity = self._resolve(q)
+            if known is None:
+                total += OOV_WEIGHT * self.max_idf
+                continue
+            weight = self.idf[known]
+            total += weight
+            resolved.append((known, weight * similarity))
+        coverage: dict[int, float] = defaultdict(float)
+        for known, weight in resolved:
+            for entry in self.postings[known]:
+                coverage[entry] += weight
+        if not coverage:
+            return {}
+        top = sorted(coverage, key=coverage.__getitem__, reverse=True)[:RESCORE_TOP]
+        query_stems = {k for k, _ in resolved}
+        query_text = " ".join(query)
+        results: dict[str, float] = {}
+        for entry in top:
+            best_doc = 0.0
+            best_similarity = 0.0
+            for doc in self.docs[entry]:
+                covered = sum(self.idf[s] for s in doc.stems & query_stems) / doc.weight
+                best_doc = max(best_doc, covered)
+                best_similarity = max(best_similarity, fuzz.token_sort_ratio(query_text, doc.text) / 100.0)
+            results[self.entry_ids[entry]] = (
+                W_COVERAGE * coverage[entry] / total + W_PARAPHRASE * best_doc + W_SIMILARITY * best_similarity
+            )
+        return results
+
+
+class Classifier:
+    def __init__(self, knowledge: KnowledgeBase) -> None:
+        self._topic_of = {e.id: e.topic for e in knowledge.entries.values()}
+        self._indexes: dict[str, _Index] = {}
+        for language in knowledge.languages:
+            texts = {
+                e.id: list(e.questions.get(language, ())) + list(e.keywords.get(language, ()))
+                for e in knowledge.entries.values()
+            }
+            index = _Index(language)
+            index.build(texts)
+            self._indexes[language] = index
+
+    def rank(self, searches: list[tuple[str, str]], primary: str | None = None) -> list[Match]:
+        """Score each (text, language) search; an entry keeps its best score, the primary language wins ties."""
+        best: dict[str, float] = {}
+        for text, language in searches:
+            index = self._indexes.get(language)
+            if index is None:
+                continue
+            factor = 1.0 if primary in (None, language) else 0.97
+            for entry_id, score in index.score(fold(text)).items():
+                best[entry_id] = max(best.get(entry_id, 0.0), min(score * factor, 1.0))
+        ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)
+        return [Match(entry_id, self._topic_of[entry_id], round(score, 4)) for entry_id, score in ranked]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str  # "answer", "suggest" or "handoff"
+    matches: tuple[Match, ...]
+
+
+def decide(matches: list[Match], settings: ClassifierSection) -> Decision:
+    """Answer only when sure and clearly ahead; offer choices when unsure; a person when lost."""
+    if not matches or matches[0].score < settings.suggest_threshold:
+        return Decision("handoff", tuple(matches[:1]))
+    best = matches[0]
+    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    if best.score >= settings.answer_threshold and best.score - runner_up >= settings.answer_margin:
+        return Decision("answer", (best,))
+    floor = max(settings.suggest_threshold * 0.85, best.score - 0.25)
+    shown = [m for m in matches[: settings.max_suggestions] if m.score >= floor]
+    return Decision("suggest", tuple(shown))

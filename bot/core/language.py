@@ -1,0 +1,86 @@
+"""Which configured language a message is written in.
+
+A character n-gram naive Bayes model, trained at start-up on the knowledge base itself (questions, keywords,
+answers, titles) plus the small-talk lexicon, so that adding a language is adding its text, not code. Latin-script
+Russian, Ukrainian and Bulgarian are learned from a transliteration of their own text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from bot.core.text import cyrillic_to_latin, letters_lower, script_of
+
+_ORDERS = (1, 2, 3)
+_SMOOTHING = 0.5
+TRANSLIT_PRIOR = -3.0  # log-odds against reading Latin text as transliterated Cyrillic: it takes some evidence
+_TEMPERATURE = 2.0  # naive Bayes is overconfident; soften it so a two-word message is not "certain"
+
+
+@dataclass(frozen=True)
+class Detection:
+    language: str | None
+    confidence: float
+    translit: bool = False  # a Cyrillic language typed in Latin letters
+
+
+@dataclass
+class _Profile:
+    language: str
+    translit: bool
+    counts: Counter[str]
+    total: int
+
+    def log_prob(self, gram: str, vocabulary: int) -> float:
+        return math.log((self.counts.get(gram, 0) + _SMOOTHING) / (self.total + _SMOOTHING * vocabulary))
+
+
+def _grams(text: str) -> list[str]:
+    grams: list[str] = []
+    for word in text.split():
+        padded = f" {word} "
+        for n in _ORDERS:
+            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n].strip())
+    return grams
+
+
+class LanguageDetector:
+    def __init__(self, samples: dict[str, list[str]]) -> None:
+        """`samples` maps each configured language to texts written in it."""
+        self._profiles: dict[str, list[_Profile]] = {}
+        vocabulary: set[str] = set()
+        for language, texts in samples.items():
+            text = letters_lower(" ".join(texts))
+            script = script_of(text)
+            self._add(script, _Profile(language, False, Counter(_grams(text)), 0), vocabulary)
+            if script == "cyrillic":
+                self._add("latin", _Profile(language, True, Counter(_grams(cyrillic_to_latin(text))), 0), vocabulary)
+        self._vocabulary = max(len(vocabulary), 1)
+
+    def _add(self, script: str, profile: _Profile, vocabulary: set[str]) -> None:
+        profile.total = sum(profile.counts.values())
+        vocabulary.update(profile.counts)
+        self._profiles.setdefault(script, []).append(profile)
+
+    def languages_for_script(self, script: str) -> list[str]:
+        return [p.language for p in self._profiles.get(script, []) if not p.translit]
+
+    def detect(self, text: str) -> Detection:
+        lowered = letters_lower(text)
+        profiles = self._profiles.get(script_of(lowered), [])
+        grams = _grams(lowered)
+        if not profiles or not grams:
+            return Detection(None, 0.0)
+        if len(profiles) == 1:
+            only = profiles[0]
+            return Detection(only.language, 1.0, only.translit)
+        scores = [
+            sum(p.log_prob(g, self._vocabulary) for g in grams) + (TRANSLIT_PRIOR if p.translit else 0.0)
+            for p in profiles
+        ]
+        best = max(scores)
+        weights = [math.exp((s - best) / _TEMPERATURE) for s in scores]
+        top = max(range(len(profiles)), key=lambda i: scores[i])
+        return Detection(profiles[top].language, weights[top] / sum(weights), profiles[top].translit)

@@ -1,0 +1,186 @@
+"""What the bot says, per action, in the user's language: text through gettext, FAQ text from the knowledge base.
+
+Button payloads are short codes (Telegram allows 64 bytes): `e:<entry>`, `t:<topic>`, `l:<lang>`, `m` (topic
+menu), `h` (ask a consultant), `n` (none of these suggestions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.core.knowledge import KnowledgeBase
+from bot.i18n import I18n, language_name
+from bot.types import Button
+
+ENTRY = "e:"
+TOPIC = "t:"
+LANGUAGE = "l:"
+MENU = "m"
+HANDOFF = "h"
+NONE_OF_THESE = "n"
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+class Replies:
+    def __init__(self, knowledge: KnowledgeBase, i18n: I18n, languages: tuple[str, ...]) -> None:
+        self.knowledge = knowledge
+        self._i18n = i18n
+        self._languages = languages
+
+    def _(self, language: str) -> Callable[[str], str]:
+        return self._i18n.gettext(language)
+
+    def entry_label(self, entry_id: str, language: str) -> str:
+        """A button label for an entry: its first paraphrase, which is written as the canonical question."""
+        question = self.knowledge.entries[entry_id].questions[language][0]
+        label = question[:1].upper() + question[1:]
+        return label if label.endswith(("?", "؟")) else label + ("؟" if language in ("ar", "fa") else "?")
+
+    def _consultant_button(self, language: str) -> Button:
+        return Button(self._(language)("Ask a consultant"), HANDOFF)
+
+    def _topics_button(self, language: str) -> Button:
+        return Button(self._(language)("Topics"), MENU)
+
+    def topic_buttons(self, language: str) -> tuple[Button, ...]:
+        return tuple(Button(t.titles[language], TOPIC + t.id) for t in self.knowledge.topics.values())
+
+    def language_buttons(self) -> tuple[Button, ...]:
+        return tuple(Button(language_name(code), LANGUAGE + code) for code in self._languages)
+
+    def answer(self, language: str, entry_id: str) -> Message:
+        entry = self.knowledge.entries[entry_id]
+        related = tuple(
+            Button(self.entry_label(r, language), ENTRY + r) for r in entry.related if r in self.knowledge.entries
+        )
+        return Message(entry.answers[language], related + (self._consultant_button(language), self._topics_button(language)))
+
+    def suggest(self, language: str, entry_ids: tuple[str, ...]) -> Message:
+        _ = self._(language)
+        buttons = tuple(Button(self.entry_label(e, language), ENTRY + e) for e in entry_ids)
+        return Message(
+            _("I am not sure I understood. Did you mean one of these?"),
+            buttons + (Button(_("None of these — ask a consultant"), NONE_OF_THESE),),
+        )
+
+    def handoff_offer(self, language: str) -> Message:
+        _ = self._(language)
+        return Message(
+            _("I do not have a reliable answer to that. A consultant can answer you personally, for free."),
+            (self._consultant_button(language), self._topics_button(language)),
+        )
+
+    def handoff_unavailable(self, language: str) -> Message:
+        _ = self._(language)
+        return Message(
+            _(
+                "Consultants cannot answer in this chat yet. Until they can, the information centres for migrants "
+                "give free individual consultations: see \"Hotlines and contacts\" in the topics. "
+                "If you are in danger, call 112."
+            ),
+            (Button(self.knowledge.topics["contacts"].titles[language], TOPIC + "contacts"),)
+            if "contacts" in self.knowledge.topics
+            else (),
+        )
+
+    def emergency(self, language: str, category: str) -> Message:
+        _ = self._(language)
+        lines = [
+            _(
+                "If you or someone else is in danger, call 112 now. It is free, works from any phone, "
+                "and operators speak several languages."
+            )
+        ]
+        hotline = {
+            "violence": _("Domestic violence: national line 0800 18 676 (free) or the 24-hour line 0800 11 977."),
+            "child": _("National telephone line for children: 116 111 (free)."),
+            "trafficking": _("Anti-trafficking hotline: 0800 20 100 (free, anonymous, 24/7)."),
+            "suicide": _("You are not alone. If you can, stay near someone you trust until help comes."),
+            "medical": _("Emergency medical care is given to everyone who needs it, insured or not."),
+        }.get(category)
+        if hotline:
+            lines.append(hotline)
+        return Message("\n\n".join(lines), (self._consultant_button(language),))
+
+    def smalltalk(self, language: str, kind: str) -> Message:
+        _ = self._(language)
+        text = {
+            "greeting": _("Hello! Ask me your question in your own words, or choose a topic."),
+            "thanks": _("You are welcome! Anything else? Choose a topic or write your question."),
+            "bye": _("Take care! Write any time you have a question."),
+        }.get(kind) or _("I can only read text. Please write your question in words, or choose a topic.")
+        return Message(text, self.topic_buttons(language))
+
+    def topics(self, language: str) -> Message:
+        return Message(self._(language)("Choose a topic:"), self.topic_buttons(language))
+
+    def topic(self, language: str, topic_id: str) -> Message:
+        topic = self.knowledge.topics[topic_id]
+        _ = self._(language)
+        buttons = tuple(Button(self.entry_label(e, language), ENTRY + e) for e in topic.entries)
+        return Message(
+            _("{title}: choose a question.").format(title=topic.titles[language]),
+            buttons + (Button(_("Back"), MENU), self._consultant_button(language)),
+        )
+
+    def welcome(self, language: str) -> Message:
+        _ = self._(language)
+        return Message(
+            _(
+                "Hello! I answer questions of migrants, asylum seekers and refugees in Bulgaria: residence, asylum, "
+                "health, work, school, and where to find help. Write your question in your own words, or choose a "
+                "topic with /topics. If you are in danger, call 112."
+            )
+            + "\n\n"
+            + _("Choose your language:"),
+            self.language_buttons(),
+        )
+
+    def help(self, language: str) -> Message:
+        _ = self._(language)
+        return Message(
+            _(
+                "Write your question in a few words, for example \"do I need health insurance\". I answer from a "
+                "checked list of questions; when I am not sure, I offer you a consultant.\n\n"
+                "/topics: all topics\n/language: change the language\n/privacy: what we keep\n"
+                "/forget: erase your data\n\nIf you are in danger, call 112."
+            ),
+            self.topic_buttons(language),
+        )
+
+    def choose_language(self, language: str) -> Message:
+        return Message(self._(language)("Choose your language:"), self.language_buttons())
+
+    def language_set(self, language: str) -> Message:
+        text = self._(language)("From now on I will answer in {language}.").format(language=language_name(language))
+        return Message(text, self.topic_buttons(language))
+
+    def privacy(self, language: str, retention_days: int) -> Message:
+        _ = self._(language)
+        return Message(
+            _(
+                "What we keep: your chat id, your language, when you last wrote, and which answers you were shown, "
+                "not what you wrote. Questions I could not answer are kept so that the team can add them to the "
+                "FAQ. All of it is erased after {days} days, or at once with /forget. Only the help-desk team sees it."
+            ).format(days=retention_days)
+        )
+
+    def forgotten(self, language: str) -> Message:
+        return Message(self._(language)("Done: everything we stored about you has been erased."))
+
+    def unknown_command(self, language: str) -> Message:
+        return Message(self._(language)("I do not know that command. Try /help."), self.topic_buttons(language))
+
+    def stale_button(self, language: str) -> Message:
+        return Message(self._(language)("That button is no longer valid. Here are the topics."), self.topic_buttons(language))
+
+    def apology(self, language: str) -> Message:
+        return Message(
+            self._(language)("Sorry, something went wrong on our side. Please try again in a moment. If you are in danger, call 112.")
+        )

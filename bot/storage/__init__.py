@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 async storage: the one place that issues queries."""

@@ -1,0 +1,85 @@
+"""The database connection, its migrations, and retention.
+
+Migrations are Alembic's, run programmatically on the bot's own connection, so `migrant-bot db upgrade` and the
+start-up upgrade need no alembic.ini and work the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import delete, event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from bot.storage.models import Event, Unanswered, User, utcnow
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; for SQLite, WAL mode, foreign keys, and the file's folder created if missing."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, pool_pre_ping=True)
+    database = parsed.database or ""
+    memory = database in ("", ":memory:")
+    if not memory:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url, poolclass=StaticPool) if memory else create_async_engine(url)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if not memory:
+        event.listen(engine.sync_engine, "connect", _wal)
+    return engine
+
+
+def _wal(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _upgrade(connection: Connection) -> None:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    async def upgrade(self) -> None:
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_upgrade)
+
+    async def purge(self, retention_days: int, now: dt.datetime | None = None) -> int:
+        """Delete what is older than the retention period; returns how many rows went."""
+        cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
+        removed = 0
+        async with self.sessions.begin() as session:
+            for statement in (
+                delete(Event).where(Event.at < cutoff),
+                delete(Unanswered).where(Unanswered.at < cutoff),
+                delete(User).where(User.last_seen < cutoff),
+            ):
+                result = await session.execute(statement)
+                removed += result.rowcount or 0  # type: ignore[attr-defined]
+        return removed
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,93 @@
+"""The SQL implementation of the core's UserStore, plus the admins' view of unanswered questions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.state import UserState
+from bot.storage.database import Database
+from bot.storage.models import Event, Unanswered, User, utcnow
+from bot.types import Address
+
+
+@dataclass(frozen=True)
+class UnansweredQuestion:
+    at: dt.datetime
+    language: str
+    score: float
+    text: str
+
+
+class SqlUserStore:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    async def _user(self, session: AsyncSession, address: Address) -> User | None:
+        return await session.scalar(
+            select(User).where(User.channel == address.channel, User.chat_id == address.chat_id)
+        )
+
+    async def _get_or_create(self, session: AsyncSession, address: Address) -> User:
+        user = await self._user(session, address)
+        if user is not None:
+            return user
+        try:
+            async with session.begin_nested():
+                user = User(channel=address.channel, chat_id=address.chat_id, language_chosen=False, active=True)
+                session.add(user)
+        except IntegrityError:  # another process created the same user in between
+            user = await self._user(session, address)
+            assert user is not None
+        return user
+
+    async def touch(self, address: Address) -> UserState:
+        async with self._db.sessions.begin() as session:
+            user = await self._get_or_create(session, address)
+            user.last_seen = utcnow()
+            user.active = True
+            return UserState(user.language, user.language_chosen)
+
+    async def set_language(self, address: Address, language: str, chosen: bool) -> None:
+        async with self._db.sessions.begin() as session:
+            user = await self._get_or_create(session, address)
+            user.language = language
+            user.language_chosen = chosen
+
+    async def log_event(self, address: Address, action: str, entry_id: str | None, language: str) -> None:
+        async with self._db.sessions.begin() as session:
+            user = await self._get_or_create(session, address)
+            session.add(Event(user_id=user.id, action=action, entry_id=entry_id, language=language))
+
+    async def record_unanswered(self, address: Address, text: str, language: str, score: float) -> None:
+        async with self._db.sessions.begin() as session:
+            user = await self._get_or_create(session, address)
+            session.add(Unanswered(user_id=user.id, text=text, language=language, score=score))
+
+    async def forget(self, address: Address) -> None:
+        async with self._db.sessions.begin() as session:
+            user = await self._user(session, address)
+            if user is None:
+                return
+            await session.execute(delete(Event).where(Event.user_id == user.id))
+            await session.execute(delete(Unanswered).where(Unanswered.user_id == user.id))
+            await session.delete(user)
+
+    async def unanswered(self, days: int, limit: int = 200) -> list[UnansweredQuestion]:
+        cutoff = utcnow() - dt.timedelta(days=days)
+        async with self._db.sessions() as session:
+            rows = await session.execute(
+                select(Unanswered.at, Unanswered.language, Unanswered.score, Unanswered.text)
+                .where(Unanswered.at >= cutoff)
+                .order_by(Unanswered.at.desc())
+                .limit(limit)
+            )
+            return [UnansweredQuestion(*row) for row in rows]
+
+    async def count_users(self) -> int:
+        async with self._db.sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(User)) or 0)
