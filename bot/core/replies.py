@@ -43,10 +43,12 @@ class Replies:
         return label if label.endswith(("?", "؟")) else label + ("؟" if language in ("ar", "fa") else "?")
 
     def _consultant_button(self, language: str) -> Button:
-        return Button(self._(language)("Ask a consultant"), HANDOFF)
+        _ = self._(language)
+        return Button(_("Ask a consultant"), HANDOFF)
 
     def _topics_button(self, language: str) -> Button:
-        return Button(self._(language)("Topics"), MENU)
+        _ = self._(language)
+        return Button(_("Topics"), MENU)
 
     def topic_buttons(self, language: str) -> tuple[Button, ...]:
         return tuple(Button(t.titles[language], TOPIC + t.id) for t in self.knowledge.topics.values())
@@ -118,7 +120,8 @@ class Replies:
         return Message(text, self.topic_buttons(language))
 
     def topics(self, language: str) -> Message:
-        return Message(self._(language)("Choose a topic:"), self.topic_buttons(language))
+        _ = self._(language)
+        return Message(_("Choose a topic:"), self.topic_buttons(language))
 
     def topic(self, language: str, topic_id: str) -> Message:
         topic = self.knowledge.topics[topic_id]
@@ -155,10 +158,12 @@ class Replies:
         )
 
     def choose_language(self, language: str) -> Message:
-        return Message(self._(language)("Choose your language:"), self.language_buttons())
+        _ = self._(language)
+        return Message(_("Choose your language:"), self.language_buttons())
 
     def language_set(self, language: str) -> Message:
-        text = self._(language)("From now on I will answer in {language}.").format(language=language_name(language))
+        _ = self._(language)
+        text = _("From now on I will answer in {language}.").format(language=language_name(language))
         return Message(text, self.topic_buttons(language))
 
     def privacy(self, language: str, retention_days: int) -> Message:
@@ -172,15 +177,19 @@ class Replies:
         )
 
     def forgotten(self, language: str) -> Message:
-        return Message(self._(language)("Done: everything we stored about you has been erased."))
+        _ = self._(language)
+        return Message(_("Done: everything we stored about you has been erased."))
 
     def unknown_command(self, language: str) -> Message:
-        return Message(self._(language)("I do not know that command. Try /help."), self.topic_buttons(language))
+        _ = self._(language)
+        return Message(_("I do not know that command. Try /help."), self.topic_buttons(language))
 
     def stale_button(self, language: str) -> Message:
-        return Message(self._(language)("That button is no longer valid. Here are the topics."), self.topic_buttons(language))
+        _ = self._(language)
+        return Message(_("That button is no longer valid. Here are the topics."), self.topic_buttons(language))
 
     def apology(self, language: str) -> Message:
+        _ = self._(language)
         return Message(
-            self._(language)("Sorry, something went wrong on our side. Please try again in a moment. If you are in danger, call 112.")
+            _("Sorry, something went wrong on our side. Please try again in a moment. If you are in danger, call 112.")
         )
