@@ -22,21 +22,27 @@ _LTR_ISOLATE = "\u2066"
 _POP_ISOLATE = "\u2069"
 
 
-def _load(language: str, directory: Path) -> NullTranslations:
+def _load(language: str, directory: Path) -> tuple[NullTranslations, list[str]]:
     path = directory / language / "LC_MESSAGES" / "messages.po"
     if not path.exists():
-        return NullTranslations()
+        return NullTranslations(), []
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=language)
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
-    return Translations(buffer)
+    return Translations(buffer), [str(m.string) for m in catalog if m.id and m.string]
 
 
 class I18n:
     def __init__(self, languages: tuple[str, ...], directory: Path = TRANSLATIONS_DIR) -> None:
-        self._translations = {language: _load(language, directory) for language in languages}
+        loaded = {language: _load(language, directory) for language in languages}
+        self._translations = {language: pair[0] for language, pair in loaded.items()}
+        self._texts = {language: pair[1] for language, pair in loaded.items()}
+
+    def texts(self, language: str) -> list[str]:
+        """Every translated interface string: everyday text in that language, which language detection learns from."""
+        return self._texts.get(language, [])
 
     def gettext(self, language: str) -> Callable[[str], str]:
         translations = self._translations.get(language) or NullTranslations()

@@ -42,13 +42,13 @@ def stem(token: str) -> str:
     return token[:STEM_CHARS]
 
 
-def content_stems(folded: str, language: str) -> list[str]:
+def content_words(folded: str, language: str) -> list[str]:
     stop = STOPWORDS.get(language, frozenset())
-    seen: dict[str, None] = {}
-    for token in folded.split():
-        if token not in stop:
-            seen.setdefault(stem(token), None)
-    return list(seen)
+    return list(dict.fromkeys(token for token in folded.split() if token not in stop))
+
+
+def content_stems(folded: str, language: str) -> list[str]:
+    return list(dict.fromkeys(stem(token) for token in content_words(folded, language)))
 
 
 @dataclass(frozen=True)
@@ -76,11 +76,12 @@ class _Index:
     docs: list[list[_Doc]] = field(default_factory=list)
     postings: dict[str, list[int]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
-    vocabulary: list[str] = field(default_factory=list)
+    words: list[str] = field(default_factory=list)  # every full word, for matching misspellings
     max_idf: float = 1.0
 
     def build(self, texts: dict[str, list[str]]) -> None:
         postings: dict[str, set[int]] = defaultdict(set)
+        words: set[str] = set()
         folded_docs: list[list[tuple[str, list[str]]]] = []
         for entry_id, entry_texts in texts.items():
             index = len(self.entry_ids)
@@ -89,7 +90,9 @@ class _Index:
             folded = []
             for text in entry_texts:
                 doc_text = fold(text)
-                doc_stems = content_stems(doc_text, self.language)
+                doc_words = content_words(doc_text, self.language)
+                words.update(doc_words)
+                doc_stems = list(dict.fromkeys(stem(w) for w in doc_words))
                 bag.update(doc_stems)
                 folded.append((doc_text, doc_stems))
             for s in bag:
@@ -100,31 +103,32 @@ class _Index:
         self.postings = {s: sorted(ids) for s, ids in postings.items()}
         self.idf = {s: math.log((total + 1) / (len(ids) + 0.5)) for s, ids in self.postings.items()}
         self.max_idf = max(self.idf.values(), default=1.0)
-        self.vocabulary = sorted(self.idf)
+        self.words = sorted(w for w in words if len(w) >= FUZZY_MIN_LEN and not w.isdigit())
         for index, folded in enumerate(folded_docs):
             self.docs.append(
                 [_Doc(index, t, frozenset(s), sum(self.idf[x] for x in s) or 1.0) for t, s in folded if s]
             )
 
-    def _resolve(self, query_stem: str) -> tuple[str | None, float]:
+    def _resolve(self, word: str) -> tuple[str | None, float]:
+        """The known stem a query word stands for, and how sure that is (1.0 unless misspelled)."""
+        query_stem = stem(word)
         if query_stem in self.idf:
             return query_stem, 1.0
-        if len(query_stem) >= FUZZY_MIN_LEN and not query_stem.isdigit():
-            found = process.extractOne(
-                query_stem, self.vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF
-            )
-            if found is not None:
-                return found[0], found[1] / 100.0
+        if len(word) >= FUZZY_MIN_LEN and not word.isdigit():
+            found = process.extractOne(word, self.words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            if found is not None:  # a near miss is weaker evidence than the word itself: 80 -> 0.6, 100 -> 1.0
+                return stem(found[0]), (found[1] / 100.0 - 0.5) * 2
         return None, 0.0
 
     def score(self, folded: str) -> dict[str, float]:
-        query = content_stems(folded, self.language)
-        if not query:
+        words = content_words(folded, self.language)
+        if not words:
             return {}
+        query = list(dict.fromkeys(stem(w) for w in words))
         resolved: list[tuple[str, float]] = []
         total = 0.0
-        for q in query:
-            known, similarity = self._resolve(q)
+        for word in dict.fromkeys(words):
+            known, similarity = self._resolve(word)
             if known is None:
                 total += OOV_WEIGHT * self.max_idf
                 continue

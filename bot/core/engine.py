@@ -19,6 +19,7 @@ from bot.core.replies import Message, Replies
 from bot.core.safety import SafetyCheck
 from bot.core.smalltalk import INTENTS, SmallTalk
 from bot.core.state import UserState, UserStore
+from bot.core.stopwords import FUNCTION_WORDS
 from bot.core.text import clean_input, fold, latin_to_cyrillic, script_of
 from bot.i18n import RTL_LANGUAGES, I18n, isolate_ltr_runs
 from bot.types import Address, Inbound, Outbound
@@ -58,10 +59,10 @@ class Engine:
         self.safety = SafetyCheck()
         self.smalltalk = SmallTalk()
         self.classifier = Classifier(knowledge)
-        self.detector = LanguageDetector(self._language_samples())
+        self.detector = LanguageDetector(self._language_samples(i18n))
 
-    def _language_samples(self) -> dict[str, list[str]]:
-        samples: dict[str, list[str]] = {language: [] for language in self.bot.languages}
+    def _language_samples(self, i18n: I18n) -> dict[str, list[str]]:
+        samples: dict[str, list[str]] = {language: list(i18n.texts(language)) for language in self.bot.languages}
         for entry in self.knowledge.entries.values():
             for language in self.bot.languages:
                 samples[language].extend(entry.questions.get(language, ()))
@@ -70,6 +71,9 @@ class Engine:
         for topic in self.knowledge.topics.values():
             for language in self.bot.languages:
                 samples[language].append(topic.titles.get(language, ""))
+        for language, words in FUNCTION_WORDS.items():
+            if language in samples:
+                samples[language].append(words)
         for by_language in INTENTS.values():
             for language, phrases in by_language.items():
                 if language in samples:

@@ -15,6 +15,7 @@ from bot.core.text import cyrillic_to_latin, letters_lower, script_of
 
 _ORDERS = (1, 2, 3)
 _SMOOTHING = 0.5
+WORD_WEIGHT = 4.0  # a whole known word outweighs its letters: "благодаря" is Bulgarian even if "ря" is not
 TRANSLIT_PRIOR = -3.0  # log-odds against reading Latin text as transliterated Cyrillic: it takes some evidence
 _TEMPERATURE = 2.0  # naive Bayes is overconfident; soften it so a two-word message is not "certain"
 
@@ -38,8 +39,10 @@ class _Profile:
 
 
 def _grams(text: str) -> list[str]:
+    """Character 1-3 grams of each word, plus the whole word: a known word is the strongest evidence."""
     grams: list[str] = []
     for word in text.split():
+        grams.append(f"<{word}>")
         padded = f" {word} "
         for n in _ORDERS:
             grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n].strip())
@@ -77,7 +80,8 @@ class LanguageDetector:
             only = profiles[0]
             return Detection(only.language, 1.0, only.translit)
         scores = [
-            sum(p.log_prob(g, self._vocabulary) for g in grams) + (TRANSLIT_PRIOR if p.translit else 0.0)
+            sum(p.log_prob(g, self._vocabulary) * (WORD_WEIGHT if g[0] == "<" else 1.0) for g in grams)
+            + (TRANSLIT_PRIOR if p.translit else 0.0)
             for p in profiles
         ]
         best = max(scores)
