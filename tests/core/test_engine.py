@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Config
+from bot.core.engine import Engine
+from bot.core.state import MemoryStore
+from bot.i18n import I18n
+from bot.types import Address, Inbound, Outbound
+from tests.conftest import LANGUAGES
+
+ME = Address("test", "42")
+
+
+@pytest.fixture
+def chat(engine: Engine, config: Config) -> Engine:
+    """The shared engine's parts, with a fresh in-memory store per test."""
+    fresh = Engine.__new__(Engine)
+    fresh.__dict__.update(engine.__dict__)
+    fresh.store = MemoryStore()
+    return fresh
+
+
+async def say(chat: Engine, text: str = "", payload: str | None = None, hint: str | None = None) -> Outbound:
+    [reply] = await chat.handle(Inbound(ME, text=text, payload=payload, language_hint=hint))
+    return reply
+
+
+async def test_a_question_gets_its_answer_with_follow_up_buttons(chat: Engine) -> None:
+    reply = await say(chat, "do I need health insurance?")
+    assert reply.text == chat.knowledge.entries["health-insurance-obligatory"].answers["en"]
+    payloads = [b.payload for b in reply.buttons]
+    assert "e:health-insurance-cost" in payloads and "h" in payloads and "m" in payloads
+
+
+async def test_an_emergency_puts_112_first_in_every_language(chat: Engine) -> None:
+    for language in LANGUAGES:
+        understanding = chat.understand("he will kill me", chosen=language)
+        text = chat.render_text(language, chat.message_for(understanding))
+        assert understanding.action == "emergency"
+        assert "112" in text.split("\n")[0], language
+        assert "0800 18 676" in text, language
+
+
+async def test_buttons_navigate_topics_entries_and_back(chat: Engine) -> None:
+    menu = await say(chat, "/topics")
+    assert [b.payload for b in menu.buttons][:2] == ["t:residence", "t:asylum"]
+    topic = await say(chat, payload="t:work")
+    assert "e:work-find-job" in [b.payload for b in topic.buttons]
+    answer = await say(chat, payload="e:work-find-job")
+    assert answer.text.startswith(chat.knowledge.entries["work-find-job"].answers["en"][:40])
+    back = await say(chat, payload="m")
+    assert back.buttons == menu.buttons
+
+
+async def test_a_chosen_language_sticks_even_when_another_is_written(chat: Engine) -> None:
+    await say(chat, payload="l:uk")
+    reply = await say(chat, "where can I find a job")
+    assert reply.language == "uk"
+    assert reply.text == chat.knowledge.entries["work-find-job"].answers["uk"]
+
+
+async def test_a_detected_language_is_remembered_for_short_follow_ups(chat: Engine) -> None:
+    await say(chat, "как найти работу в болгарии")
+    reply = await say(chat, "ok")
+    assert reply.language == "ru"
+
+
+async def test_the_platform_hint_sets_the_language_of_start(chat: Engine) -> None:
+    reply = await say(chat, "/start", hint="ar")
+    assert reply.language == "ar"
+    assert [b.payload for b in reply.buttons] == [f"l:{code}" for code in LANGUAGES]
+    assert [b.label for b in reply.buttons][3] == "Українська"
+
+
+async def test_deep_links_choose_a_language_or_open_a_topic(chat: Engine) -> None:
+    assert (await say(chat, "/start lang_bg")).language == "bg"
+    topic = await say(chat, "/start topic_health")
+    assert "e:health-insurance-obligatory" in [b.payload for b in topic.buttons]
+
+
+async def test_forget_erases_everything_about_the_user(chat: Engine) -> None:
+    store = chat.store
+    assert isinstance(store, MemoryStore)
+    await say(chat, payload="l:ru")
+    await say(chat, "what is the meaning of life and the universe")
+    assert store.unanswered and store.events
+    await say(chat, "/forget")
+    assert ME not in store.users and not store.events and not store.unanswered
+
+
+async def test_unanswered_questions_are_kept_for_admins_and_answers_are_logged_without_text(chat: Engine) -> None:
+    store = chat.store
+    assert isinstance(store, MemoryStore)
+    await say(chat, "do I need health insurance?")
+    await say(chat, "asdf qwer zxcv")
+    assert [(e[1], e[2]) for e in store.events] == [("answer", "health-insurance-obligatory"), ("handoff", None)]
+    assert [u[1] for u in store.unanswered] == ["asdf qwer zxcv"]
+
+
+async def test_an_old_or_garbled_button_gets_a_polite_reply(chat: Engine) -> None:
+    for payload in ["e:no-such-entry", "t:pets", "l:xx", "zzz", ""]:
+        reply = await say(chat, payload=payload)
+        assert reply.text == chat.replies.stale_button("en").text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "😀😀😀", "x" * 20_000, "\u202e\u0000\u0007", "<b>hi</b><script>alert(1)</script>",
+     "**bold** [link](http://x)", "привет hello مرحبا", "/nonsense"],
+)
+async def test_bad_input_gets_a_short_reply_not_a_crash(chat: Engine, text: str) -> None:
+    reply = await say(chat, text)
+    assert reply.text and len(reply.text) < 1500
+
+
+async def test_a_failure_inside_gives_an_apology_in_the_users_language(chat: Engine) -> None:
+    class Broken(MemoryStore):
+        async def touch(self, address: Address) -> None:  # type: ignore[override]
+            raise RuntimeError("database is down")
+
+    chat.store = Broken()
+    reply = await say(chat, "hello", hint="ru")
+    assert reply.text == chat.replies.apology("ru").text
+    assert "112" in reply.text
+
+
+async def test_privacy_names_the_retention_period(chat: Engine, config: Config) -> None:
+    reply = await say(chat, "/privacy")
+    assert str(config.bot.retention_days) in reply.text
+
+
+def test_right_to_left_replies_isolate_numbers(engine: Engine) -> None:
+    understanding = engine.understand("زوجي رح يقتلني")
+    text = engine.render_text("ar", engine.message_for(understanding))
+    assert "\u2066112\u2069" in text
+    assert "\u20660800 18 676\u2069" in text
+
+
+def test_every_language_has_its_interface_text(config: Config) -> None:
+    i18n = I18n(config.bot.languages)
+    seen = {i18n.gettext(language)("Ask a consultant") for language in LANGUAGES}
+    assert len(seen) == len(LANGUAGES)

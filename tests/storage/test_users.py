@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from bot.storage.database import Database
+from bot.storage.models import Event, Unanswered, User
+from bot.storage.users import SqlUserStore
+from bot.types import Address
+
+ME = Address("console", "u1")
+OTHER = Address("console", "u2")
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'bot.db'}")
+    await db.upgrade()
+    yield db
+    await db.close()
+
+
+async def test_migrations_create_the_file_and_can_run_twice(database: Database, tmp_path: Path) -> None:
+    await database.upgrade()
+    assert (tmp_path / "sub" / "bot.db").exists()
+    async with database.engine.connect() as connection:
+        version = (await connection.execute(text("select version_num from alembic_version"))).scalar()
+    assert version == "0001"
+
+
+async def test_a_user_is_created_once_and_keeps_a_chosen_language(database: Database) -> None:
+    store = SqlUserStore(database)
+    assert (await store.touch(ME)).language is None
+    await store.set_language(ME, "uk", chosen=True)
+    state = await store.touch(ME)
+    assert (state.language, state.chosen) == ("uk", True)
+    assert await store.count_users() == 1
+
+
+async def test_forget_erases_the_user_and_everything_linked(database: Database) -> None:
+    store = SqlUserStore(database)
+    for address in (ME, OTHER):
+        await store.touch(address)
+        await store.log_event(address, "answer", "health-insurance-cost", "en")
+        await store.record_unanswered(address, f"question of {address.chat_id}", "en", 0.2)
+    await store.forget(ME)
+    async with database.sessions() as session:
+        users = (await session.scalars(select(User.chat_id))).all()
+        events = (await session.scalars(select(Event.user_id))).all()
+        texts = (await session.scalars(select(Unanswered.text))).all()
+    assert users == ["u2"] and len(events) == 1 and texts == ["question of u2"]
+    await store.forget(ME)  # forgetting twice is harmless
+
+
+async def test_purge_removes_what_is_older_than_retention(database: Database) -> None:
+    store = SqlUserStore(database)
+    await store.touch(ME)
+    await store.log_event(ME, "answer", None, "en")
+    await store.record_unanswered(ME, "old question", "en", 0.1)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=91)
+    assert await database.purge(90) == 0
+    assert await database.purge(90, now=later) == 3
+    assert await store.unanswered(days=365) == []
+
+
+async def test_unanswered_questions_are_listed_newest_first(database: Database) -> None:
+    store = SqlUserStore(database)
+    await store.record_unanswered(ME, "first", "en", 0.1)
+    await store.record_unanswered(ME, "second", "ru", 0.3)
+    assert [q.text for q in await store.unanswered(days=1)] == ["second", "first"]

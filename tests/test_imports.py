@@ -1,0 +1,48 @@
+"""The import rules of DESIGN.md, checked by walking every module's imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+BOT = ROOT / "bot"
+CORE_FORBIDDEN = ("telegram", "viberbot", "starlette", "httpx", "uvicorn", "bot.channels", "bot.storage", "sqlalchemy")
+
+
+def imports_of(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def modules(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.py"))
+
+
+def test_types_imports_only_the_standard_library() -> None:
+    allowed = {"__future__", "dataclasses"}
+    assert imports_of(BOT / "types.py") <= allowed
+
+
+def test_the_core_knows_no_chat_service_and_no_database() -> None:
+    for path in modules(BOT / "core"):
+        bad = [m for m in imports_of(path) if m.startswith(CORE_FORBIDDEN)]
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_channels_know_only_types_and_their_sdk() -> None:
+    for path in modules(BOT / "channels"):
+        bad = [m for m in imports_of(path) if m.startswith("bot.") and m != "bot.types"]
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_storage_depends_on_the_core_only_through_its_state_types() -> None:
+    for path in modules(BOT / "storage"):
+        bad = [m for m in imports_of(path) if m.startswith(("bot.core", "bot.channels")) and m != "bot.core.state"]
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
