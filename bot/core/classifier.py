@@ -76,7 +76,9 @@ class _Index:
     docs: list[list[_Doc]] = field(default_factory=list)
     postings: dict[str, list[int]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
-    words: list[str] = field(default_factory=list)  # every full word, for matching misspellings
+    # every known word by (first letter, length): a misspelling is compared only with words that could reach
+    # the cutoff, so the cost stays flat as the knowledge base grows; a wrong first letter is not forgiven
+    words: dict[tuple[str, int], list[str]] = field(default_factory=dict)
     max_idf: float = 1.0
 
     def build(self, texts: dict[str, list[str]]) -> None:
@@ -103,7 +105,9 @@ class _Index:
         self.postings = {s: sorted(ids) for s, ids in postings.items()}
         self.idf = {s: math.log((total + 1) / (len(ids) + 0.5)) for s, ids in self.postings.items()}
         self.max_idf = max(self.idf.values(), default=1.0)
-        self.words = sorted(w for w in words if len(w) >= FUZZY_MIN_LEN and not w.isdigit())
+        for word in sorted(words):
+            if len(word) >= FUZZY_MIN_LEN and not word.isdigit():
+                self.words.setdefault((word[0], len(word)), []).append(word)
         for index, folded in enumerate(folded_docs):
             self.docs.append(
                 [_Doc(index, t, frozenset(s), sum(self.idf[x] for x in s) or 1.0) for t, s in folded if s]
@@ -115,7 +119,11 @@ class _Index:
         if query_stem in self.idf:
             return query_stem, 1.0
         if len(word) >= FUZZY_MIN_LEN and not word.isdigit():
-            found = process.extractOne(word, self.words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            spread = max(2, len(word) // 5)
+            candidates = [
+                w for n in range(len(word) - spread, len(word) + spread + 1) for w in self.words.get((word[0], n), ())
+            ]
+            found = process.extractOne(word, candidates, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
             if found is not None:  # a near miss is weaker evidence than the word itself: 80 -> 0.6, 100 -> 1.0
                 return stem(found[0]), (found[1] / 100.0 - 0.5) * 2
         return None, 0.0

@@ -55,8 +55,8 @@ class LanguageDetector:
         self._profiles: dict[str, list[_Profile]] = {}
         vocabulary: set[str] = set()
         for language, texts in samples.items():
-            text = letters_lower(" ".join(texts))
-            script = script_of(text)
+            text = letters_lower(" ".join(dict.fromkeys(texts)))  # a repeated text teaches nothing new
+            script = script_of(text[:5000])
             self._add(script, _Profile(language, False, Counter(_grams(text)), 0), vocabulary)
             if script == "cyrillic":
                 self._add("latin", _Profile(language, True, Counter(_grams(cyrillic_to_latin(text))), 0), vocabulary)
