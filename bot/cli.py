@@ -14,8 +14,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import desk_cli
 from bot.app import build_engine, open_runtime
 from bot.config import Config, ConfigError, load_config
+from bot.core.handoff import DeskError
 from bot.core.engine import Engine
 from bot.core.knowledge import TOPICS, KnowledgeError, check_knowledge
 from bot.tables import format_table
@@ -51,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="the database").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply the database migrations")
     db.add_parser("purge", help="delete what is older than retention_days")
+
+    desk_cli.add_parsers(commands)
 
     evaluate = commands.add_parser("eval", help="measure accuracy on a labelled JSONL file")
     evaluate.add_argument("file", type=Path)
@@ -94,18 +98,30 @@ def cmd_ask(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_chat(config: Config, args: argparse.Namespace) -> int:
     from bot.channels.console import ConsoleChannel
+    from bot.dispatch import Dispatcher
 
     chosen = _language(config, args.lang)
 
     async def run() -> None:
         runtime = await open_runtime(config)
+        engine = runtime.engine
+        assert engine is not None
         try:
-            console = ConsoleChannel(runtime.engine.handle, args.user, sys.stdin, sys.stdout, sys.stdin.isatty())
+            console = ConsoleChannel(engine.handle, args.user, sys.stdin, sys.stdout, sys.stdin.isatty())
             if chosen is not None:
-                await runtime.engine.choose_language(console.address, chosen)
+                await engine.choose_language(console.address, chosen)
             if sys.stdin.isatty():
-                console.show(await runtime.engine.handle(Inbound(console.address, text="/start")))
-            await console.run()
+                console.show(await engine.handle(Inbound(console.address, text="/start")))
+            # consultants' answers waiting for this user arrive at start and while the chat runs
+            dispatcher = Dispatcher(runtime.outbox, {console.channel: console}, config.handoff.delivery_attempts)
+            await dispatcher.deliver_once(console.channel, chat_id=args.user)
+            stop = asyncio.Event()
+            delivering = asyncio.create_task(dispatcher.run(stop, interval=1.0, chat_id=args.user))
+            try:
+                await console.run()
+            finally:
+                stop.set()
+                await delivering
         finally:
             await runtime.close()
 
@@ -148,11 +164,9 @@ def kb_stats_table(engine: Engine, config: Config) -> str:
 async def _unanswered(config: Config, days: int) -> int:
     from bot.storage.users import SqlUserStore
 
-    runtime = await open_runtime(config)
+    runtime = await open_runtime(config, with_engine=False)
     try:
-        store = runtime.engine.store
-        assert isinstance(store, SqlUserStore)
-        questions = await store.unanswered(days)
+        questions = await SqlUserStore(runtime.database).unanswered(days)
     finally:
         await runtime.close()
     rows = [[q.at.strftime("%Y-%m-%d %H:%M"), q.language, f"{q.score:.2f}", q.text[:80]] for q in questions]
@@ -193,7 +207,10 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"ask": cmd_ask, "chat": cmd_chat, "kb": cmd_kb, "db": cmd_db, "eval": cmd_eval}
+COMMANDS = {
+    "ask": cmd_ask, "chat": cmd_chat, "kb": cmd_kb, "db": cmd_db, "eval": cmd_eval,
+    "consultant": desk_cli.run, "queue": desk_cli.run,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -209,6 +226,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError) as exc:
         print(f"migrant-bot: {exc}", file=sys.stderr)
         return 2
+    except DeskError as exc:
+        print(f"migrant-bot: {exc}", file=sys.stderr)
+        return 1
     except KnowledgeError as exc:
         print(f"migrant-bot: the knowledge base has errors; fix them and run `migrant-bot kb validate`:\n{exc}",
               file=sys.stderr)

@@ -12,6 +12,8 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from bot.core.office_hours import OfficeHours, OfficeHoursError, parse_office_hours
+
 CONFIG_ENV = "MIGRANT_BOT_CONFIG"
 DATABASE_ENV = "MIGRANT_BOT_DATABASE_URL"
 DEFAULT_FILE = "bot.toml"
@@ -70,7 +72,39 @@ class ClassifierSection:
         return found
 
 
-_SECTIONS: dict[str, type] = {"bot": BotSection, "classifier": ClassifierSection}
+@dataclass(frozen=True)
+class HandoffSection:
+    """The consultants' desk: when they work, what users are promised, how long a closed ticket can reopen."""
+
+    office_hours: str = "Mon-Fri 09:00-17:00"
+    timezone: str = "Europe/Sofia"
+    answer_within_hours: int = 24
+    reopen_days: int = 7
+    delivery_attempts: int = 5
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        try:
+            parse_office_hours(self.office_hours, "UTC")
+        except OfficeHoursError as exc:
+            found.append(("office_hours", str(exc)))
+        try:
+            parse_office_hours("Mon 09:00-10:00", self.timezone)
+        except OfficeHoursError as exc:
+            found.append(("timezone", str(exc)))
+        if self.answer_within_hours < 1:
+            found.append(("answer_within_hours", "must be at least 1"))
+        if self.reopen_days < 0:
+            found.append(("reopen_days", "must not be negative"))
+        if not 1 <= self.delivery_attempts <= 20:
+            found.append(("delivery_attempts", "must be between 1 and 20"))
+        return found
+
+    def hours(self) -> OfficeHours:
+        return parse_office_hours(self.office_hours, self.timezone)
+
+
+_SECTIONS: dict[str, type] = {"bot": BotSection, "classifier": ClassifierSection, "handoff": HandoffSection}
 
 
 @dataclass(frozen=True)
@@ -79,6 +113,7 @@ class Config:
     source: str = "(defaults)"
     bot: BotSection = field(default_factory=BotSection)
     classifier: ClassifierSection = field(default_factory=ClassifierSection)
+    handoff: HandoffSection = field(default_factory=HandoffSection)
 
     @property
     def knowledge_path(self) -> Path:

@@ -49,3 +49,15 @@ class Outbound:
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     language: str = "en"
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver a message: retry later, never (permanent), or the user blocked the bot."""
+
+    def __init__(
+        self, message: str, *, blocked: bool = False, permanent: bool = False, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.blocked = blocked
+        self.permanent = permanent or blocked
+        self.retry_after = retry_after

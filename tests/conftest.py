@@ -1,13 +1,20 @@
 from __future__ import annotations
 
+import os
+import secrets
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import build_engine
 from bot.config import Config, load_config
 from bot.core.engine import Engine
+from bot.storage.database import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("bg", "en", "ru", "uk", "ar", "fa")
@@ -38,3 +45,53 @@ def bot_toml(tmp_path: Path) -> Path:
 
 def run_cli_args(bot_toml: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "bot", "--config", str(bot_toml), *args]
+
+
+POSTGRES_ENV = "MIGRANT_BOT_TEST_POSTGRES_URL"
+
+
+async def _postgres_database() -> tuple[str, str]:
+    """Create a fresh database on the server in $MIGRANT_BOT_TEST_POSTGRES_URL; return (its url, admin url)."""
+    admin_url = os.environ.get(POSTGRES_ENV, "")
+    if not admin_url:
+        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres)")
+    name = f"mb_test_{secrets.token_hex(4)}"
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except (OSError, Exception) as exc:  # the server is down or refuses: a skip that says why, never a pass
+        pytest.skip(f"PostgreSQL at {make_url(admin_url).render_as_string(hide_password=True)} is not usable: {exc}")
+    finally:
+        await admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), admin_url
+
+
+async def _drop_postgres_database(url: str, admin_url: str) -> None:
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """Every storage and queue test runs on SQLite and, when the server is there, on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'bot.db'}"
+        return
+    url, admin_url = await _postgres_database()
+    try:
+        yield url
+    finally:
+        await _drop_postgres_database(url, admin_url)
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    db = Database(database_url)
+    await db.upgrade()
+    yield db
+    await db.close()

@@ -23,6 +23,11 @@ def render(outbound: Outbound) -> str:
 
 
 class ConsoleChannel:
+    """Reads the user's lines and prints replies; also the console's outbox sender (a consultant's answer)."""
+
+    channel = CHANNEL
+    max_length = 4096
+
     def __init__(
         self,
         handle: Handler,
@@ -52,6 +57,9 @@ class ConsoleChannel:
             if reply.buttons:
                 self._buttons = reply.buttons
         self._out.flush()
+
+    async def send(self, message: Outbound) -> None:
+        self.show([message])
 
     async def _read(self) -> str | None:
         if self._interactive:

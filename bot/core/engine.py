@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.config import BotSection, ClassifierSection
 from bot.core import replies as payloads
 from bot.core.classifier import Classifier, decide
+from bot.core.handoff import Desk
 from bot.core.knowledge import KnowledgeBase
 from bot.core.language import LanguageDetector
 from bot.core.replies import Message, Replies
@@ -50,11 +51,13 @@ class Engine:
         classifier: ClassifierSection,
         i18n: I18n,
         store: UserStore | None = None,
+        desk: Desk | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.bot = bot
         self.settings = classifier
         self.store = store
+        self.desk = desk
         self.replies = Replies(knowledge, i18n, bot.languages)
         self.safety = SafetyCheck()
         self.smalltalk = SmallTalk()
@@ -156,7 +159,7 @@ class Engine:
         if understanding.action == "suggest":
             return self.replies.suggest(lang, understanding.suggestions)
         if understanding.detail == "asked_human":
-            return self.replies.handoff_unavailable(lang)
+            return self.replies.handoff_unavailable(lang) if self.desk is None else self.replies.handoff_offer(lang)
         return self.replies.handoff_offer(lang)
 
     def render_text(self, language: str, message: Message) -> str:
@@ -213,9 +216,30 @@ class Engine:
         if understanding.language_source == "detected" and understanding.lang != state.language:
             await store.set_language(inbound.address, understanding.lang, chosen=False)
         await store.log_event(inbound.address, understanding.action, understanding.entry, understanding.lang)
+        if self.desk is not None:
+            routed = await self._to_desk(self.desk, inbound, text, understanding)
+            if routed is not None:
+                return routed
         if understanding.action in ("handoff", "suggest") and understanding.detail != "asked_human":
             await store.record_unanswered(inbound.address, text, understanding.lang, understanding.confidence)
         return [self.outbound(inbound, understanding.lang, self.message_for(understanding))]
+
+    async def _to_desk(
+        self, desk: Desk, inbound: Inbound, text: str, understanding: Understanding
+    ) -> list[Outbound] | None:
+        """Tickets come before the FAQ, safety before tickets: an emergency is answered, then queued as urgent."""
+        lang = understanding.lang
+        if understanding.action == "emergency":
+            ack = await desk.open(inbound.address, lang, "high_risk", understanding.topic, [text], urgent=True)
+            return [self.outbound(inbound, lang, self.message_for(understanding)), self.outbound(inbound, lang, ack)]
+        ticket = await desk.current(inbound.address)
+        if ticket is not None and not (ticket.status == "closed" and understanding.action == "smalltalk"):
+            return [self.outbound(inbound, lang, await desk.join(ticket, text, lang))]
+        if understanding.detail == "asked_human":
+            return [self.outbound(inbound, lang, await desk.open(inbound.address, lang, "asked_human", None, []))]
+        if understanding.action in ("answer", "suggest", "handoff"):
+            await desk.remember(inbound.address, text)
+        return None
 
     async def _press(self, store: UserStore, inbound: Inbound, state: UserState, payload: str) -> list[Outbound]:
         language = self._fallback_language(inbound, state)
@@ -232,9 +256,15 @@ class Engine:
             message = self.replies.language_set(value)
         elif payload == payloads.MENU:
             message = self.replies.topics(language)
-        elif payload in (payloads.HANDOFF, payloads.NONE_OF_THESE):
+        elif payload in (payloads.HANDOFF, payloads.ACCEPT_OFFER, payloads.NONE_OF_THESE):
             await store.log_event(inbound.address, "handoff", None, language)
-            message = self.replies.handoff_unavailable(language)
+            if self.desk is None:
+                message = self.replies.handoff_unavailable(language)
+            else:
+                reason = "asked_human" if payload == payloads.HANDOFF else "low_confidence"
+                message = await self.desk.open(inbound.address, language, reason, None, [])
+        elif payload.startswith(payloads.FEEDBACK) and self.desk is not None and value[2:].isdigit():
+            message = await self.desk.feedback(inbound.address, language, int(value[2:]), value.startswith("+"))
         else:
             log.info("%s: stale or unknown button payload", inbound.address.channel)
             message = self.replies.stale_button(language)
@@ -259,6 +289,11 @@ class Engine:
             message = self.replies.topics(language)
         elif command == "/privacy":
             message = self.replies.privacy(language, self.bot.retention_days)
+        elif command == "/consultant" and self.desk is not None:
+            await store.log_event(inbound.address, "handoff", None, language)
+            message = await self.desk.open(inbound.address, language, "asked_human", None, [])
+        elif command == "/cancel" and self.desk is not None:
+            message = await self.desk.cancel(inbound.address, language)
         elif command == "/forget":
             await store.forget(inbound.address)
             message = self.replies.forgotten(language)

@@ -1,7 +1,8 @@
 """What the bot says, per action, in the user's language: text through gettext, FAQ text from the knowledge base.
 
 Button payloads are short codes (Telegram allows 64 bytes): `e:<entry>`, `t:<topic>`, `l:<lang>`, `m` (topic
-menu), `h` (ask a consultant), `n` (none of these suggestions).
+menu), `h` (ask a consultant), `h:l` (accept the offer of a consultant after no good answer), `n` (none of these
+suggestions), `f:+:<ticket>` / `f:-:<ticket>` (did the consultant's answer help).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ TOPIC = "t:"
 LANGUAGE = "l:"
 MENU = "m"
 HANDOFF = "h"
+ACCEPT_OFFER = "h:l"
 NONE_OF_THESE = "n"
+FEEDBACK = "f:"
 
 
 @dataclass(frozen=True)
@@ -75,7 +78,7 @@ class Replies:
         _ = self._(language)
         return Message(
             _("I do not have a reliable answer to that. A consultant can answer you personally, for free."),
-            (self._consultant_button(language), self._topics_button(language)),
+            (Button(_("Ask a consultant"), ACCEPT_OFFER), self._topics_button(language)),
         )
 
     def handoff_unavailable(self, language: str) -> Message:
@@ -151,8 +154,9 @@ class Replies:
             _(
                 "Write your question in a few words, for example \"do I need health insurance\". I answer from a "
                 "checked list of questions; when I am not sure, I offer you a consultant.\n\n"
-                "/topics: all topics\n/language: change the language\n/privacy: what we keep\n"
-                "/forget: erase your data\n\nIf you are in danger, call 112."
+                "/topics: all topics\n/consultant: ask a person\n/cancel: withdraw your question to a person\n"
+                "/language: change the language\n/privacy: what we keep\n/forget: erase your data\n\n"
+                "If you are in danger, call 112."
             ),
             self.topic_buttons(language),
         )
@@ -172,7 +176,8 @@ class Replies:
             _(
                 "What we keep: your chat id, your language, when you last wrote, and which answers you were shown, "
                 "not what you wrote. Questions I could not answer are kept so that the team can add them to the "
-                "FAQ. All of it is erased after {days} days, or at once with /forget. Only the help-desk team sees it."
+                "FAQ. If you ask for a consultant, they see your messages under a code name, never your name, "
+                "number or account. All of it is erased after {days} days; /forget erases it at once."
             ).format(days=retention_days)
         )
 

@@ -11,12 +11,14 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import delete, event
+from sqlalchemy import and_, delete, event, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from bot.storage.models import Event, Unanswered, User, utcnow
+from bot.storage.models import Event, Outbox, Ticket, Unanswered, User, utcnow
+
+QUESTION_KEPT = dt.timedelta(hours=1)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -68,17 +70,29 @@ class Database:
             await connection.run_sync(_upgrade)
 
     async def purge(self, retention_days: int, now: dt.datetime | None = None) -> int:
-        """Delete what is older than the retention period; returns how many rows went."""
-        cutoff = (now or utcnow()) - dt.timedelta(days=retention_days)
+        """Delete what is older than the retention period; returns how many rows went.
+
+        Closed tickets go with their messages; delivered or failed outbox rows go; a user's last question is
+        forgotten after an hour whatever the retention.
+        """
+        now = now or utcnow()
+        cutoff = now - dt.timedelta(days=retention_days)
         removed = 0
         async with self.sessions.begin() as session:
             for statement in (
                 delete(Event).where(Event.at < cutoff),
                 delete(Unanswered).where(Unanswered.at < cutoff),
+                delete(Ticket).where(Ticket.status == "closed", Ticket.closed_at < cutoff),
+                delete(Outbox).where(Outbox.status.in_(("sent", "failed")), Outbox.created_at < cutoff),
                 delete(User).where(User.last_seen < cutoff),
             ):
                 result = await session.execute(statement)
                 removed += result.rowcount or 0  # type: ignore[attr-defined]
+            await session.execute(
+                update(User)
+                .where(and_(User.last_question_at.is_not(None), User.last_question_at < now - QUESTION_KEPT))
+                .values(last_question=None, last_question_at=None)
+            )
         return removed
 
     async def close(self) -> None:

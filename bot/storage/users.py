@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.state import UserState
 from bot.storage.database import Database
-from bot.storage.models import Event, Unanswered, User, utcnow
+from bot.storage.models import Event, Feedback, Outbox, Ticket, TicketMessage, Unanswered, User, utcnow
 from bot.types import Address
 
 
@@ -23,58 +23,66 @@ class UnansweredQuestion:
     text: str
 
 
+async def find_user(session: AsyncSession, address: Address) -> User | None:
+    return await session.scalar(select(User).where(User.channel == address.channel, User.chat_id == address.chat_id))
+
+
+async def get_or_create_user(session: AsyncSession, address: Address) -> User:
+    user = await find_user(session, address)
+    if user is not None:
+        return user
+    try:
+        async with session.begin_nested():
+            user = User(channel=address.channel, chat_id=address.chat_id, language_chosen=False, active=True)
+            session.add(user)
+    except IntegrityError:  # another process created the same user in between
+        user = await find_user(session, address)
+        assert user is not None
+    return user
+
+
 class SqlUserStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def _user(self, session: AsyncSession, address: Address) -> User | None:
-        return await session.scalar(
-            select(User).where(User.channel == address.channel, User.chat_id == address.chat_id)
-        )
-
-    async def _get_or_create(self, session: AsyncSession, address: Address) -> User:
-        user = await self._user(session, address)
-        if user is not None:
-            return user
-        try:
-            async with session.begin_nested():
-                user = User(channel=address.channel, chat_id=address.chat_id, language_chosen=False, active=True)
-                session.add(user)
-        except IntegrityError:  # another process created the same user in between
-            user = await self._user(session, address)
-            assert user is not None
-        return user
-
     async def touch(self, address: Address) -> UserState:
         async with self._db.sessions.begin() as session:
-            user = await self._get_or_create(session, address)
+            user = await get_or_create_user(session, address)
             user.last_seen = utcnow()
             user.active = True
             return UserState(user.language, user.language_chosen)
 
     async def set_language(self, address: Address, language: str, chosen: bool) -> None:
         async with self._db.sessions.begin() as session:
-            user = await self._get_or_create(session, address)
+            user = await get_or_create_user(session, address)
             user.language = language
             user.language_chosen = chosen
 
     async def log_event(self, address: Address, action: str, entry_id: str | None, language: str) -> None:
         async with self._db.sessions.begin() as session:
-            user = await self._get_or_create(session, address)
+            user = await get_or_create_user(session, address)
             session.add(Event(user_id=user.id, action=action, entry_id=entry_id, language=language))
 
     async def record_unanswered(self, address: Address, text: str, language: str, score: float) -> None:
         async with self._db.sessions.begin() as session:
-            user = await self._get_or_create(session, address)
+            user = await get_or_create_user(session, address)
             session.add(Unanswered(user_id=user.id, text=text, language=language, score=score))
 
     async def forget(self, address: Address) -> None:
         async with self._db.sessions.begin() as session:
-            user = await self._user(session, address)
+            user = await find_user(session, address)
             if user is None:
                 return
             await session.execute(delete(Event).where(Event.user_id == user.id))
             await session.execute(delete(Unanswered).where(Unanswered.user_id == user.id))
+            # tickets stay for the consultants, anonymised: the user's own words go, the pseudonym stays
+            tickets = select(Ticket.id).where(Ticket.user_id == user.id)
+            await session.execute(
+                delete(TicketMessage).where(TicketMessage.ticket_id.in_(tickets), TicketMessage.author == "user")
+            )
+            await session.execute(update(Ticket).where(Ticket.user_id == user.id).values(user_id=None))
+            await session.execute(delete(Outbox).where(Outbox.user_id == user.id))
+            await session.execute(delete(Feedback).where(Feedback.user_id == user.id))
             await session.delete(user)
 
     async def unanswered(self, days: int, limit: int = 200) -> list[UnansweredQuestion]:

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
-from bot.storage.database import Database
+from bot.storage.database import MIGRATIONS, Database
 from bot.storage.models import Event, Unanswered, User
 from bot.storage.users import SqlUserStore
 from bot.types import Address
@@ -16,20 +15,18 @@ ME = Address("console", "u1")
 OTHER = Address("console", "u2")
 
 
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'bot.db'}")
-    await db.upgrade()
-    yield db
-    await db.close()
-
-
-async def test_migrations_create_the_file_and_can_run_twice(database: Database, tmp_path: Path) -> None:
+async def test_migrations_reach_the_newest_revision_and_can_run_twice(database: Database) -> None:
     await database.upgrade()
-    assert (tmp_path / "sub" / "bot.db").exists()
     async with database.engine.connect() as connection:
         version = (await connection.execute(text("select version_num from alembic_version"))).scalar()
-    assert version == "0001"
+    assert version == ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+async def test_a_relative_sqlite_file_gets_its_folder(tmp_path: Path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'new' / 'folder' / 'bot.db'}")
+    await db.upgrade()
+    await db.close()
+    assert (tmp_path / "new" / "folder" / "bot.db").exists()
 
 
 async def test_a_user_is_created_once_and_keeps_a_chosen_language(database: Database) -> None:

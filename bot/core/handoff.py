@@ -1,0 +1,240 @@
+"""The consultants' desk, channel-neutral: tickets, what users are told, what consultants may do.
+
+The queries live in bot.storage (DeskStore below); this module decides the rules and writes every notice in the
+user's language. A notice that is not the immediate reply (a consultant's answer, a closing) is composed here and
+handed to the store, which writes it to the outbox in the same transaction as the change that causes it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from babel.dates import format_datetime, get_day_names
+
+from bot.config import HandoffSection
+from bot.core.office_hours import OfficeHours
+from bot.core.replies import FEEDBACK, Message
+from bot.i18n import I18n
+from bot.types import Address, Button
+
+REASONS = ("asked_human", "low_confidence", "high_risk", "negative_feedback")
+STATUSES = ("waiting", "claimed", "answered", "closed")
+OPEN = ("waiting", "claimed", "answered")
+QUESTION_MAX_AGE = dt.timedelta(hours=1)
+
+
+class DeskError(Exception):
+    """Something a consultant asked for that cannot be done; the message says why."""
+
+
+@dataclass(frozen=True)
+class ConsultantInfo:
+    name: str
+    languages: tuple[str, ...]
+    telegram_id: int | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketInfo:
+    id: int
+    pseudonym: str
+    channel: str
+    language: str
+    topic: str | None
+    reason: str
+    priority: str
+    status: str
+    consultant: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None = None
+    delivery_failed: bool = False
+
+
+@dataclass(frozen=True)
+class TicketLine:
+    at: dt.datetime
+    author: str  # user, consultant, note, system
+    text: str
+    consultant: str | None = None
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for the ticket's user, to be written to the outbox; `key` makes it arrive once."""
+
+    key: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+
+
+Compose = Callable[[TicketInfo, ConsultantInfo, int], list[Notice]]
+
+
+class DeskStore(Protocol):
+    async def open_ticket(
+        self, address: Address, language: str, topic: str | None, reason: str, priority: str, texts: list[str]
+    ) -> tuple[TicketInfo, bool]: ...
+
+    async def current_ticket(self, address: Address, reopen_after: dt.datetime) -> TicketInfo | None: ...
+
+    async def add_user_message(self, ticket_id: int, text: str) -> TicketInfo: ...
+
+    async def cancel(self, address: Address) -> TicketInfo | None: ...
+
+    async def remember_question(self, address: Address, text: str) -> None: ...
+
+    async def take_question(self, address: Address, newer_than: dt.datetime) -> str | None: ...
+
+    async def record_feedback(self, address: Address, ticket_id: int | None, helpful: bool) -> None: ...
+
+    async def claim(self, ticket_id: int, name: str) -> TicketInfo: ...
+
+    async def release(self, ticket_id: int, name: str) -> TicketInfo: ...
+
+    async def reply(self, ticket_id: int, name: str, text: str, compose: Compose) -> TicketInfo: ...
+
+    async def close(self, ticket_id: int, name: str, compose: Compose) -> TicketInfo: ...
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Desk:
+    def __init__(
+        self,
+        store: DeskStore,
+        i18n: I18n,
+        settings: HandoffSection,
+        now: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.store = store
+        self._i18n = i18n
+        self.settings = settings
+        self.hours: OfficeHours = settings.hours()
+        self._now = now
+
+    # -- what users are told ---------------------------------------------------------------------------------
+
+    def describe_hours(self, language: str) -> str:
+        """'Mon–Fri 09:00–17:00' in the user's language, from the configured windows."""
+        names = get_day_names("abbreviated", locale=language)
+        spans: dict[tuple[dt.time, dt.time], list[int]] = {}
+        for window in self.hours.windows:
+            spans.setdefault((window.start, window.end), []).append(window.weekday)
+        parts = []
+        for (start, end), days in spans.items():
+            days = sorted(set(days))
+            runs: list[tuple[int, int]] = []
+            for day in days:
+                if runs and day == runs[-1][1] + 1:
+                    runs[-1] = (runs[-1][0], day)
+                else:
+                    runs.append((day, day))
+            label = ", ".join(names[a] if a == b else f"{names[a]}–{names[b]}" for a, b in runs)
+            parts.append(f"{label} {start:%H:%M}–{end:%H:%M}")
+        return "; ".join(parts)
+
+    def acknowledgement(self, language: str, ticket: TicketInfo, has_question: bool) -> Message:
+        _ = self._i18n.gettext(language)
+        now = self._now()
+        lines = [_("A consultant will answer you here (your reference: {ref}).").format(ref=ticket.pseudonym)]
+        hours = self.describe_hours(language)
+        within = self.settings.answer_within_hours
+        if self.hours.is_open(now):
+            lines.append(
+                _("Consultants work {hours}. Expect an answer within {n} hours.").format(hours=hours, n=within)
+            )
+        else:
+            opening = self.hours.next_opening(now)
+            when = format_datetime(opening, "EEEE d MMMM, HH:mm", tzinfo=self.hours.zone, locale=language)
+            lines.append(
+                _("Consultants work {hours}, so they will see your message from {when}. "
+                  "Expect an answer within {n} hours of that.").format(hours=hours, when=when, n=within)
+            )
+        if not has_question:
+            lines.append(_("Please write your question here, in your own words."))
+        lines.append(_("/cancel withdraws your question. If you are in danger, call 112."))
+        return Message("\n\n".join(lines))
+
+    def joined(self, language: str) -> Message:
+        _ = self._i18n.gettext(language)
+        return Message(_("Added to your question. A consultant will read it."))
+
+    # -- the user's side -------------------------------------------------------------------------------------
+
+    async def open(
+        self, address: Address, language: str, reason: str, topic: str | None, texts: list[str], urgent: bool = False
+    ) -> Message:
+        earlier = await self.store.take_question(address, self._now() - QUESTION_MAX_AGE)
+        texts = [t for t in dict.fromkeys(([earlier] if earlier else []) + texts) if t]
+        ticket, _created = await self.store.open_ticket(
+            address, language, topic, reason, "urgent" if urgent else "normal", texts
+        )
+        return self.acknowledgement(language, ticket, has_question=bool(texts))
+
+    async def current(self, address: Address) -> TicketInfo | None:
+        return await self.store.current_ticket(address, self._now() - dt.timedelta(days=self.settings.reopen_days))
+
+    async def join(self, ticket: TicketInfo, text: str, language: str) -> Message:
+        updated = await self.store.add_user_message(ticket.id, text)
+        if ticket.status == "closed":
+            return self.acknowledgement(language, updated, has_question=True)
+        return self.joined(language)
+
+    async def cancel(self, address: Address, language: str) -> Message:
+        _ = self._i18n.gettext(language)
+        ticket = await self.store.cancel(address)
+        if ticket is None:
+            return Message(_("You have no open question for a consultant."))
+        return Message(_("Your question {ref} is withdrawn. Write any time if you need us.").format(ref=ticket.pseudonym))
+
+    async def feedback(self, address: Address, language: str, ticket_id: int | None, helpful: bool) -> Message:
+        await self.store.record_feedback(address, ticket_id, helpful)
+        _ = self._i18n.gettext(language)
+        if helpful:
+            return Message(_("Thank you for telling us!"))
+        return await self.open(address, language, "negative_feedback", None, [])
+
+    async def remember(self, address: Address, text: str) -> None:
+        await self.store.remember_question(address, text)
+
+    # -- the consultant's side -------------------------------------------------------------------------------
+
+    def _reply_notice(self, ticket: TicketInfo, consultant: ConsultantInfo, message_id: int, text: str) -> list[Notice]:
+        _ = self._i18n.gettext(ticket.language)
+        prefix = (
+            _("{name}, consultant:").format(name=consultant.display_name)
+            if consultant.display_name
+            else _("Consultant:")
+        )
+        return [Notice(f"ticket-{ticket.id}-message-{message_id}", f"{prefix}\n\n{text}")]
+
+    def _close_notice(self, ticket: TicketInfo, _consultant: ConsultantInfo, message_id: int) -> list[Notice]:
+        _ = self._i18n.gettext(ticket.language)
+        closed = _("Your question {ref} is closed. If you need more help, just write here.").format(ref=ticket.pseudonym)
+        ask = _("Did this help?")
+        buttons = (Button("👍", f"{FEEDBACK}+:{ticket.id}"), Button("👎", f"{FEEDBACK}-:{ticket.id}"))
+        return [
+            Notice(f"ticket-{ticket.id}-message-{message_id}", closed),
+            Notice(f"ticket-{ticket.id}-message-{message_id}-feedback", f"{ask} 👍 👎", buttons),
+        ]
+
+    async def reply(self, ticket_id: int, name: str, text: str) -> TicketInfo:
+        text = text.strip()
+        if not text:
+            raise DeskError("the reply is empty")
+        return await self.store.reply(ticket_id, name, text, lambda t, c, m: self._reply_notice(t, c, m, text))
+
+    async def close(self, ticket_id: int, name: str) -> TicketInfo:
+        return await self.store.close(ticket_id, name, self._close_notice)
+
+    def overdue(self, ticket: TicketInfo) -> bool:
+        return ticket.status == "waiting" and self._now() - ticket.created_at > dt.timedelta(
+            hours=self.settings.answer_within_hours
+        )

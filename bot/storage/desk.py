@@ -1,0 +1,295 @@
+"""The SQL implementation of the consultants' desk (bot.core.handoff.DeskStore) and the consultant registry.
+
+A claim is one conditional UPDATE (`... WHERE status = 'waiting'`), so of two consultants claiming at once
+exactly one changes the row, on SQLite and PostgreSQL alike. Replies and closings write their outbox rows in the
+same transaction as the ticket change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+
+from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.handoff import OPEN, Compose, ConsultantInfo, DeskError, Notice, TicketInfo, TicketLine
+from bot.storage.database import Database
+from bot.storage.models import Consultant, Feedback, Outbox, Ticket, TicketMessage, User, aware, utcnow
+from bot.storage.users import find_user, get_or_create_user
+from bot.types import Address
+
+
+def _consultant_info(row: Consultant) -> ConsultantInfo:
+    return ConsultantInfo(row.name, tuple(filter(None, row.languages.split(","))), row.telegram_id, row.display_name)
+
+
+async def _pseudonym(session: AsyncSession, user: User) -> str:
+    """A stable, meaningless name for consultants: 'K-7F3A', more letters if the short ones run out."""
+    if user.pseudonym:
+        return user.pseudonym
+    for attempt in range(20):
+        candidate = "K-" + secrets.token_hex(2 if attempt < 10 else 3).upper()
+        taken = await session.scalar(select(exists().where(User.pseudonym == candidate)))
+        if not taken:
+            user.pseudonym = candidate
+            return candidate
+    raise RuntimeError("could not find a free pseudonym")
+
+
+class SqlDesk:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    # -- reading --------------------------------------------------------------------------------------------
+
+    async def _info(self, session: AsyncSession, ticket: Ticket) -> TicketInfo:
+        holder = await session.get(Consultant, ticket.consultant_id) if ticket.consultant_id else None
+        failed = await session.scalar(
+            select(exists().where(Outbox.ticket_id == ticket.id, Outbox.status == "failed"))
+        )
+        return TicketInfo(
+            ticket.id, ticket.pseudonym, ticket.channel, ticket.language, ticket.topic, ticket.reason,
+            ticket.priority, ticket.status, holder.name if holder else None, aware(ticket.created_at),
+            aware(ticket.updated_at), aware(ticket.closed_at) if ticket.closed_at else None, bool(failed),
+        )
+
+    async def list_tickets(self, status: str | None = None, language: str | None = None) -> list[TicketInfo]:
+        query = select(Ticket)
+        query = query.where(Ticket.status == status) if status else query.where(Ticket.status.in_(OPEN))
+        if language:
+            query = query.where(Ticket.language == language)
+        query = query.order_by((Ticket.priority == "urgent").desc(), Ticket.created_at, Ticket.id)
+        async with self._db.sessions() as session:
+            return [await self._info(session, t) for t in (await session.scalars(query)).all()]
+
+    async def show(self, ticket_id: int) -> tuple[TicketInfo, list[TicketLine]]:
+        async with self._db.sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise DeskError(f"ticket {ticket_id} does not exist")
+            rows = await session.execute(
+                select(TicketMessage, Consultant.name)
+                .outerjoin(Consultant, Consultant.id == TicketMessage.consultant_id)
+                .where(TicketMessage.ticket_id == ticket_id)
+                .order_by(TicketMessage.at, TicketMessage.id)
+            )
+            lines = [TicketLine(aware(m.at), m.author, m.text, name) for m, name in rows]
+            return await self._info(session, ticket), lines
+
+    # -- the user's side ------------------------------------------------------------------------------------
+
+    async def _open_of(self, session: AsyncSession, user_id: int) -> Ticket | None:
+        return await session.scalar(
+            select(Ticket).where(Ticket.user_id == user_id, Ticket.status.in_(OPEN)).order_by(Ticket.id.desc()).limit(1)
+        )
+
+    async def open_ticket(
+        self, address: Address, language: str, topic: str | None, reason: str, priority: str, texts: list[str]
+    ) -> tuple[TicketInfo, bool]:
+        async with self._db.sessions.begin() as session:
+            user = await get_or_create_user(session, address)
+            ticket = await self._open_of(session, user.id)
+            created = ticket is None
+            now = utcnow()
+            if ticket is None:
+                ticket = Ticket(
+                    user_id=user.id, pseudonym=await _pseudonym(session, user), channel=address.channel,
+                    language=language, topic=topic, reason=reason, priority=priority, status="waiting",
+                    created_at=now, updated_at=now, withdrawn=False,
+                )
+                session.add(ticket)
+                await session.flush()
+            elif priority == "urgent":
+                ticket.priority = "urgent"
+            ticket.updated_at = now
+            for text in texts:
+                session.add(TicketMessage(ticket_id=ticket.id, author="user", text=text, at=now))
+            return await self._info(session, ticket), created
+
+    async def current_ticket(self, address: Address, reopen_after: dt.datetime) -> TicketInfo | None:
+        async with self._db.sessions() as session:
+            user = await find_user(session, address)
+            if user is None:
+                return None
+            ticket = await session.scalar(
+                select(Ticket)
+                .where(
+                    Ticket.user_id == user.id,
+                    or_(
+                        Ticket.status.in_(OPEN),
+                        and_(Ticket.status == "closed", Ticket.withdrawn.is_(False), Ticket.closed_at >= reopen_after),
+                    ),
+                )
+                .order_by(Ticket.id.desc())
+                .limit(1)
+            )
+            return await self._info(session, ticket) if ticket else None
+
+    async def add_user_message(self, ticket_id: int, text: str) -> TicketInfo:
+        async with self._db.sessions.begin() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise DeskError(f"ticket {ticket_id} does not exist")
+            now = utcnow()
+            if ticket.status == "closed":
+                ticket.status, ticket.consultant_id, ticket.closed_at = "waiting", None, None
+                session.add(TicketMessage(ticket_id=ticket.id, author="system", text="reopened by the user", at=now))
+            elif ticket.status == "answered":
+                ticket.status = "claimed" if ticket.consultant_id else "waiting"
+            session.add(TicketMessage(ticket_id=ticket.id, author="user", text=text, at=now))
+            ticket.updated_at = now
+            return await self._info(session, ticket)
+
+    async def cancel(self, address: Address) -> TicketInfo | None:
+        async with self._db.sessions.begin() as session:
+            user = await find_user(session, address)
+            ticket = await self._open_of(session, user.id) if user else None
+            if ticket is None:
+                return None
+            now = utcnow()
+            ticket.status, ticket.closed_at, ticket.updated_at, ticket.withdrawn = "closed", now, now, True
+            session.add(TicketMessage(ticket_id=ticket.id, author="system", text="withdrawn by the user", at=now))
+            return await self._info(session, ticket)
+
+    async def remember_question(self, address: Address, text: str) -> None:
+        async with self._db.sessions.begin() as session:
+            user = await get_or_create_user(session, address)
+            user.last_question, user.last_question_at = text, utcnow()
+
+    async def take_question(self, address: Address, newer_than: dt.datetime) -> str | None:
+        async with self._db.sessions.begin() as session:
+            user = await find_user(session, address)
+            if user is None or user.last_question is None or user.last_question_at is None:
+                return None
+            text = user.last_question if aware(user.last_question_at) >= newer_than else None
+            user.last_question, user.last_question_at = None, None
+            return text
+
+    async def record_feedback(self, address: Address, ticket_id: int | None, helpful: bool) -> None:
+        async with self._db.sessions.begin() as session:
+            user = await get_or_create_user(session, address)
+            known = ticket_id is not None and await session.get(Ticket, ticket_id) is not None
+            session.add(Feedback(user_id=user.id, ticket_id=ticket_id if known else None, helpful=helpful))
+
+    # -- the consultant's side ------------------------------------------------------------------------------
+
+    async def _consultant(self, session: AsyncSession, name: str) -> Consultant:
+        consultant = await session.scalar(select(Consultant).where(Consultant.name == name))
+        if consultant is None:
+            raise DeskError(f"no consultant named '{name}' (see `migrant-bot consultant list`)")
+        return consultant
+
+    async def _held(self, session: AsyncSession, ticket_id: int, name: str) -> tuple[Ticket, Consultant]:
+        consultant = await self._consultant(session, name)
+        ticket = await session.get(Ticket, ticket_id, with_for_update=True)
+        if ticket is None:
+            raise DeskError(f"ticket {ticket_id} does not exist")
+        if ticket.status == "closed":
+            raise DeskError(f"ticket {ticket_id} is closed")
+        if ticket.consultant_id != consultant.id:
+            holder = await session.get(Consultant, ticket.consultant_id) if ticket.consultant_id else None
+            who = f"is held by {holder.name}" if holder else "is not claimed: claim it first"
+            raise DeskError(f"ticket {ticket_id} {who}")
+        return ticket, consultant
+
+    async def claim(self, ticket_id: int, name: str) -> TicketInfo:
+        async with self._db.sessions.begin() as session:
+            consultant = await self._consultant(session, name)
+            now = utcnow()
+            result = await session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket_id, Ticket.status == "waiting", Ticket.consultant_id.is_(None))
+                .values(status="claimed", consultant_id=consultant.id, claimed_at=now, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            ticket = await session.get(Ticket, ticket_id, populate_existing=True)
+            if ticket is None:
+                raise DeskError(f"ticket {ticket_id} does not exist")
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                if ticket.status == "closed":
+                    raise DeskError(f"ticket {ticket_id} is closed")
+                if ticket.consultant_id != consultant.id:
+                    holder = await session.get(Consultant, ticket.consultant_id) if ticket.consultant_id else None
+                    raise DeskError(f"ticket {ticket_id} is already held by {holder.name if holder else 'nobody'}")
+            return await self._info(session, ticket)
+
+    async def release(self, ticket_id: int, name: str) -> TicketInfo:
+        async with self._db.sessions.begin() as session:
+            ticket, _ = await self._held(session, ticket_id, name)
+            ticket.status, ticket.consultant_id, ticket.updated_at = "waiting", None, utcnow()
+            session.add(TicketMessage(ticket_id=ticket.id, author="system", text=f"released by {name}", at=utcnow()))
+            return await self._info(session, ticket)
+
+    async def _notify(
+        self, session: AsyncSession, ticket: Ticket, consultant: Consultant, message_id: int, compose: Compose
+    ) -> None:
+        user = await session.get(User, ticket.user_id) if ticket.user_id else None
+        if user is None:
+            raise DeskError(f"ticket {ticket.id}: the user erased their data; nothing can reach them")
+        info = await self._info(session, ticket)
+        for notice in compose(info, _consultant_info(consultant), message_id):
+            session.add(self._outbox_row(user, ticket, notice))
+
+    @staticmethod
+    def _outbox_row(user: User, ticket: Ticket, notice: Notice) -> Outbox:
+        return Outbox(
+            key=notice.key, user_id=user.id, ticket_id=ticket.id, channel=user.channel, chat_id=user.chat_id,
+            language=ticket.language, text=notice.text,
+            buttons=json.dumps([[b.label, b.payload] for b in notice.buttons], ensure_ascii=False),
+            status="pending", attempts=0, next_attempt_at=utcnow(),
+        )
+
+    async def reply(self, ticket_id: int, name: str, text: str, compose: Compose) -> TicketInfo:
+        async with self._db.sessions.begin() as session:
+            ticket, consultant = await self._held(session, ticket_id, name)
+            now = utcnow()
+            message = TicketMessage(ticket_id=ticket.id, author="consultant", consultant_id=consultant.id, text=text, at=now)
+            session.add(message)
+            await session.flush()
+            ticket.status, ticket.answered_at, ticket.updated_at = "answered", now, now
+            await self._notify(session, ticket, consultant, message.id, compose)
+            return await self._info(session, ticket)
+
+    async def close(self, ticket_id: int, name: str, compose: Compose) -> TicketInfo:
+        async with self._db.sessions.begin() as session:
+            ticket, consultant = await self._held(session, ticket_id, name)
+            now = utcnow()
+            message = TicketMessage(ticket_id=ticket.id, author="system", text=f"closed by {name}", at=now)
+            session.add(message)
+            await session.flush()
+            ticket.status, ticket.closed_at, ticket.updated_at = "closed", now, now
+            if ticket.user_id is not None:
+                await self._notify(session, ticket, consultant, message.id, compose)
+            return await self._info(session, ticket)
+
+    # -- the consultant registry ----------------------------------------------------------------------------
+
+    async def add_consultant(self, info: ConsultantInfo) -> None:
+        try:
+            async with self._db.sessions.begin() as session:
+                session.add(Consultant(
+                    name=info.name, languages=",".join(info.languages), telegram_id=info.telegram_id,
+                    display_name=info.display_name,
+                ))
+        except IntegrityError as exc:
+            raise DeskError(f"a consultant named '{info.name}' or with that Telegram id exists already") from exc
+
+    async def consultants(self) -> list[ConsultantInfo]:
+        async with self._db.sessions() as session:
+            rows = (await session.scalars(select(Consultant).order_by(Consultant.name))).all()
+            return [_consultant_info(row) for row in rows]
+
+    async def remove_consultant(self, name: str) -> int:
+        """Remove a consultant; the open tickets they held go back to the queue. Returns how many."""
+        async with self._db.sessions.begin() as session:
+            consultant = await self._consultant(session, name)
+            result = await session.execute(
+                update(Ticket)
+                .where(Ticket.consultant_id == consultant.id, Ticket.status.in_(OPEN))
+                .values(status="waiting", consultant_id=None, updated_at=utcnow())
+            )
+            await session.execute(delete(Consultant).where(Consultant.id == consultant.id))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
