@@ -45,25 +45,39 @@ class SqlDesk:
 
     # -- reading --------------------------------------------------------------------------------------------
 
-    async def _info(self, session: AsyncSession, ticket: Ticket) -> TicketInfo:
-        holder = await session.get(Consultant, ticket.consultant_id) if ticket.consultant_id else None
-        failed = await session.scalar(
-            select(exists().where(Outbox.ticket_id == ticket.id, Outbox.status == "failed"))
-        )
+    @staticmethod
+    def _as_info(ticket: Ticket, holder: str | None, failed: bool) -> TicketInfo:
         return TicketInfo(
             ticket.id, ticket.pseudonym, ticket.channel, ticket.language, ticket.topic, ticket.reason,
-            ticket.priority, ticket.status, holder.name if holder else None, aware(ticket.created_at),
-            aware(ticket.updated_at), aware(ticket.closed_at) if ticket.closed_at else None, bool(failed),
+            ticket.priority, ticket.status, holder, aware(ticket.created_at), aware(ticket.updated_at),
+            aware(ticket.closed_at) if ticket.closed_at else None, failed,
         )
 
+    async def _info(self, session: AsyncSession, ticket: Ticket) -> TicketInfo:
+        holder = await session.get(Consultant, ticket.consultant_id) if ticket.consultant_id else None
+        failed = await session.scalar(select(exists().where(Outbox.ticket_id == ticket.id, Outbox.status == "failed")))
+        return self._as_info(ticket, holder.name if holder else None, bool(failed))
+
     async def list_tickets(self, status: str | None = None, language: str | None = None) -> list[TicketInfo]:
-        query = select(Ticket)
+        """Tickets with their holder and delivery state in one query; open ones (urgent, then oldest) by default."""
+        failed = exists().where(Outbox.ticket_id == Ticket.id, Outbox.status == "failed")
+        query = select(Ticket, Consultant.name, failed).outerjoin(Consultant, Consultant.id == Ticket.consultant_id)
         query = query.where(Ticket.status == status) if status else query.where(Ticket.status.in_(OPEN))
         if language:
             query = query.where(Ticket.language == language)
         query = query.order_by((Ticket.priority == "urgent").desc(), Ticket.created_at, Ticket.id)
         async with self._db.sessions() as session:
-            return [await self._info(session, t) for t in (await session.scalars(query)).all()]
+            return [self._as_info(t, name, bool(f)) for t, name, f in await session.execute(query)]
+
+    async def waiting_ids(self, languages: tuple[str, ...] = (), limit: int = 20) -> list[int]:
+        """The next waiting tickets, urgent and oldest first, in the given languages first (routing)."""
+        query = select(Ticket.id).where(Ticket.status == "waiting")
+        order = [(Ticket.priority == "urgent").desc()]
+        if languages:
+            order.append(Ticket.language.in_(languages).desc())
+        query = query.order_by(*order, Ticket.id).limit(limit)
+        async with self._db.sessions() as session:
+            return list((await session.scalars(query)).all())
 
     async def show(self, ticket_id: int) -> tuple[TicketInfo, list[TicketLine]]:
         async with self._db.sessions() as session:
