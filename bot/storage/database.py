@@ -23,15 +23,30 @@ QUESTION_KEPT = dt.timedelta(hours=1)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
+    # Take BEGIN over from the driver (SQLAlchemy's recipe for aiosqlite) so that _sqlite_begin can make it
+    # IMMEDIATE and savepoints work.
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    """Take the write lock at the start: a transaction that reads and then writes must not meet another
+    writer half-way (SQLite would fail it with 'database is locked' instead of waiting)."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _wal(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
 def create_engine(url: str) -> AsyncEngine:
-    """An async engine; for SQLite, WAL mode, foreign keys, and the file's folder created if missing."""
+    """An async engine; for SQLite, WAL mode, foreign keys, immediate transactions, the file's folder created."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_pre_ping=True)
@@ -40,16 +55,11 @@ def create_engine(url: str) -> AsyncEngine:
     if not memory:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, poolclass=StaticPool) if memory else create_async_engine(url)
-    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    event.listen(engine.sync_engine, "connect", _sqlite_connect)
+    event.listen(engine.sync_engine, "begin", _sqlite_begin)
     if not memory:
         event.listen(engine.sync_engine, "connect", _wal)
     return engine
-
-
-def _wal(dbapi_connection: object, _record: object) -> None:
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
 
 
 def _upgrade(connection: Connection) -> None:

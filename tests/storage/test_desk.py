@@ -226,3 +226,12 @@ async def test_outbox_rows_stay_after_a_failed_transaction(desk: Desk, database:
     _, lines = await desk.store.show(ticket.id)
     assert [line.author for line in lines] == ["user"]
     assert await SqlOutbox(database).counts() == {}
+
+
+async def test_waiting_tickets_in_a_consultants_languages_come_first(desk: Desk) -> None:
+    await desk.open(Address("console", "a"), "ar", "asked_human", None, ["q"])
+    await desk.open(Address("console", "b"), "ru", "asked_human", None, ["q"])
+    await desk.open(Address("console", "c"), "fa", "high_risk", None, ["q"], urgent=True)
+    ids = {t.language: t.id for t in await desk.store.list_tickets()}
+    assert await desk.store.waiting_ids(("ru",)) == [ids["fa"], ids["ru"], ids["ar"]]  # urgent first, then routing
+    assert await desk.store.waiting_ids(()) == [ids["fa"], ids["ar"], ids["ru"]]
