@@ -14,7 +14,7 @@ def tally(engine: Engine, name: str) -> Tally:
     return evaluate(engine, load_cases(ROOT / "tests" / "data" / name)).total
 
 
-@pytest.mark.parametrize("name", ["dev.jsonl", "holdout.jsonl"])
+@pytest.mark.parametrize("name", ["dev.jsonl", "holdout.jsonl", "blind.jsonl"])
 def test_safety_targets_hold_on_every_set(engine: Engine, name: str) -> None:
     total = tally(engine, name)
     assert total.emergencies and total.emergency_hits == total.emergencies
