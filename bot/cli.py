@@ -34,6 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="debug logging (may log message text)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    commands.add_parser("run", help="run every enabled chat channel, the outbox dispatcher and the HTTP app")
+
     chat = commands.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--lang", metavar="LL", help="the language to answer in, as if chosen by the user")
     chat.add_argument("--user", default="local", metavar="ID", help="the console user id (default: local)")
@@ -207,8 +209,15 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from bot import runner
+
+    asyncio.run(runner.run(config))
+    return 0
+
+
 COMMANDS = {
-    "ask": cmd_ask, "chat": cmd_chat, "kb": cmd_kb, "db": cmd_db, "eval": cmd_eval,
+    "run": cmd_run, "ask": cmd_ask, "chat": cmd_chat, "kb": cmd_kb, "db": cmd_db, "eval": cmd_eval,
     "consultant": desk_cli.run, "queue": desk_cli.run,
 }
 
@@ -216,10 +225,11 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.WARNING,
+        level=logging.DEBUG if args.debug else logging.INFO if args.command == "run" else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry request URLs, and so bot tokens
     try:
         config = load_config(args.config)
         return COMMANDS[args.command](config, args)

@@ -104,7 +104,47 @@ class HandoffSection:
         return parse_office_hours(self.office_hours, self.timezone)
 
 
-_SECTIONS: dict[str, type] = {"bot": BotSection, "classifier": ClassifierSection, "handoff": HandoffSection}
+@dataclass(frozen=True)
+class TelegramSection:
+    enabled: bool = False
+    mode: str = "polling"
+    token_env: str = "TELEGRAM_BOT_TOKEN"
+    api_base_url: str = "https://api.telegram.org"
+    consultant_chat_id: int = 0
+    flood_per_minute: int = 20  # a user over this gets one polite notice, then silence until it calms
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        if self.mode not in ("polling", "webhook"):
+            found.append(("mode", "must be \"polling\" or \"webhook\""))
+        if not self.api_base_url.startswith(("http://", "https://")):
+            found.append(("api_base_url", "must start with http:// or https://"))
+        if not self.token_env.strip():
+            found.append(("token_env", "must name an environment variable"))
+        if self.flood_per_minute < 1:
+            found.append(("flood_per_minute", "must be at least 1"))
+        return found
+
+
+@dataclass(frozen=True)
+class WebSection:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        if not 0 <= self.port <= 65535:
+            found.append(("port", "must be between 0 and 65535"))
+        if self.public_url and not self.public_url.startswith("https://"):
+            found.append(("public_url", "must start with https:// (Telegram and Viber call webhooks over HTTPS only)"))
+        return found
+
+
+_SECTIONS: dict[str, type] = {
+    "bot": BotSection, "classifier": ClassifierSection, "handoff": HandoffSection, "telegram": TelegramSection,
+    "web": WebSection,
+}
 
 
 @dataclass(frozen=True)
@@ -114,6 +154,8 @@ class Config:
     bot: BotSection = field(default_factory=BotSection)
     classifier: ClassifierSection = field(default_factory=ClassifierSection)
     handoff: HandoffSection = field(default_factory=HandoffSection)
+    telegram: TelegramSection = field(default_factory=TelegramSection)
+    web: WebSection = field(default_factory=WebSection)
 
     @property
     def knowledge_path(self) -> Path:
@@ -122,6 +164,15 @@ class Config:
     @property
     def database_url(self) -> str:
         return resolve_sqlite_path(self.bot.database_url, self.base_dir)
+
+    def secret(self, section: str, key: str, env: dict[str, str] | None = None) -> str:
+        """A secret from the environment variable the config names; its absence is an error naming both."""
+        env = dict(os.environ) if env is None else env
+        variable = getattr(getattr(self, section), key)
+        value = env.get(variable, "").strip()
+        if not value:
+            raise ConfigError(f"{self.source}: [{section}] {key}: the environment variable {variable} is not set")
+        return value
 
 
 def resolve_sqlite_path(url: str, base_dir: Path) -> str:

@@ -10,9 +10,8 @@ import asyncio
 import logging
 from typing import Protocol
 
-from bot.core.text import split_message
 from bot.storage.outbox import OutboxItem, SqlOutbox
-from bot.types import Address, DeliveryError, Outbound
+from bot.types import Address, DeliveryError, Outbound, split_message
 
 log = logging.getLogger(__name__)
 

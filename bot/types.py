@@ -32,13 +32,18 @@ class Button:
 
 @dataclass(frozen=True)
 class Inbound:
-    """One thing a user did: wrote text, pressed a button (payload) or sent a command."""
+    """One thing a user did: wrote text, pressed a button (payload), sent a command, or sent media.
+
+    `attachment` describes media ("photo <file id>", "voice <file id>"...), which the bot cannot read but a
+    consultant can open.
+    """
 
     address: Address
     text: str = ""
     payload: str | None = None
     language_hint: str | None = None
     display_name: str | None = None
+    attachment: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,28 @@ class Outbound:
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     language: str = "en"
+
+
+def split_message(text: str, limit: int) -> list[str]:
+    """Cut a long message at paragraph, then sentence, then word boundaries so each part fits `limit`."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), 0)
+        if cut < limit // 3:
+            cut = max((window.rfind(mark) + len(mark) - 1 for mark in (". ", "! ", "? ", "。", "؟ ", "\n")), default=-1)
+        if cut < limit // 3:
+            cut = window.rfind(" ")
+        if cut <= 0:
+            cut = limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
 
 
 class DeliveryError(Exception):

@@ -14,7 +14,7 @@ from bot.storage.database import Database
 from bot.storage.desk import SqlDesk
 from bot.storage.models import Outbox, User, utcnow
 from bot.storage.outbox import SqlOutbox
-from bot.types import Address, DeliveryError, Outbound
+from bot.types import Address, DeliveryError, Outbound, split_message
 from tests.conftest import LANGUAGES
 
 
@@ -149,8 +149,7 @@ async def test_two_processes_never_deliver_one_message_twice(database_url: str, 
 
 @pytest.mark.parametrize("limit", [5, 4096])
 async def test_split_never_loses_text(limit: int) -> None:
-    from bot.core.text import split_message
-
+    
     text = "Один. Два три! " * 40 + "\n\n" + "x" * 50
     parts = split_message(text, limit)
     assert all(len(p) <= limit for p in parts)

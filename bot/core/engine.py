@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.config import BotSection, ClassifierSection
 from bot.core import replies as payloads
 from bot.core.classifier import Classifier, decide
+from bot.core.flood import FloodGate, Verdict
 from bot.core.handoff import Desk
 from bot.core.knowledge import KnowledgeBase
 from bot.core.language import LanguageDetector
@@ -52,12 +53,14 @@ class Engine:
         i18n: I18n,
         store: UserStore | None = None,
         desk: Desk | None = None,
+        flood: FloodGate | None = None,
     ) -> None:
         self.knowledge = knowledge
         self.bot = bot
         self.settings = classifier
         self.store = store
         self.desk = desk
+        self.flood = flood
         self.replies = Replies(knowledge, i18n, bot.languages)
         self.safety = SafetyCheck()
         self.smalltalk = SmallTalk()
@@ -195,9 +198,16 @@ class Engine:
         if store is None:
             raise RuntimeError("Engine.handle needs a store; use understand() for stateless use")
         state = await store.touch(inbound.address)
+        text = clean_input(inbound.text)
+        if self.flood is not None:
+            verdict = self.flood.check(inbound.address)
+            if verdict is not Verdict.PASS and self.safety.check(fold(text)) is None:  # danger always gets through
+                language = self._fallback_language(inbound, state)
+                return [self.outbound(inbound, language, self.replies.slow_down(language))] if verdict is Verdict.WARN else []
         if inbound.payload is not None:
             return await self._press(store, inbound, state, inbound.payload)
-        text = clean_input(inbound.text)
+        if inbound.attachment is not None:
+            return await self._attachment(inbound, state, text)
         if text.startswith("/"):
             return await self._command(store, inbound, state, text)
         understanding = self.understand(
@@ -256,19 +266,52 @@ class Engine:
             message = self.replies.language_set(value)
         elif payload == payloads.MENU:
             message = self.replies.topics(language)
-        elif payload in (payloads.HANDOFF, payloads.ACCEPT_OFFER, payloads.NONE_OF_THESE):
+        elif payload in (payloads.HANDOFF, payloads.ACCEPT_OFFER, payloads.AFTER_THUMBS_DOWN, payloads.NONE_OF_THESE):
             await store.log_event(inbound.address, "handoff", None, language)
             if self.desk is None:
                 message = self.replies.handoff_unavailable(language)
             else:
-                reason = "asked_human" if payload == payloads.HANDOFF else "low_confidence"
-                message = await self.desk.open(inbound.address, language, reason, None, [])
-        elif payload.startswith(payloads.FEEDBACK) and self.desk is not None and value[2:].isdigit():
-            message = await self.desk.feedback(inbound.address, language, int(value[2:]), value.startswith("+"))
+                reason = {payloads.HANDOFF: "asked_human", payloads.AFTER_THUMBS_DOWN: "negative_feedback"}
+                message = await self.desk.open(inbound.address, language, reason.get(payload, "low_confidence"), None, [])
+        elif payload.startswith(payloads.FEEDBACK) and self._feedback_target(value) is not None:
+            message = await self._feedback(store, inbound, language, value)
         else:
             log.info("%s: stale or unknown button payload", inbound.address.channel)
             message = self.replies.stale_button(language)
         return [self.outbound(inbound, language, message)]
+
+    async def _attachment(self, inbound: Inbound, state: UserState, caption: str) -> list[Outbound]:
+        """Media cannot be read here, but a consultant can open it: while a ticket is open, it joins the ticket."""
+        language = self._fallback_language(inbound, state)
+        if self.desk is not None:
+            ticket = await self.desk.current(inbound.address)
+            if ticket is not None and ticket.status != "closed":
+                note = f"[{inbound.attachment}] {caption}".strip()
+                return [self.outbound(inbound, language, await self.desk.join(ticket, note, language))]
+        return [self.outbound(inbound, language, self.replies.media(language))]
+
+    def _feedback_target(self, value: str) -> tuple[str | None, int | None] | None:
+        """'+:12' is a ticket, '+:e:<entry>' an FAQ entry; anything else is a stale button."""
+        target = value[2:]
+        if value[:2] not in ("+:", "-:"):
+            return None
+        if target.isdigit():
+            return None, int(target)
+        if target.startswith("e:") and target[2:] in self.knowledge.entries:
+            return target[2:], None
+        return None
+
+    async def _feedback(self, store: UserStore, inbound: Inbound, language: str, value: str) -> Message:
+        target = self._feedback_target(value)
+        assert target is not None
+        entry_id, ticket_id = target
+        helpful = value.startswith("+")
+        await store.record_feedback(inbound.address, entry_id, ticket_id, helpful)
+        if helpful:
+            return self.replies.thanks_for_feedback(language)
+        if ticket_id is not None and self.desk is not None:
+            return await self.desk.open(inbound.address, language, "negative_feedback", None, [])
+        return self.replies.sorry_not_helpful(language)
 
     async def _command(self, store: UserStore, inbound: Inbound, state: UserState, text: str) -> list[Outbound]:
         language = self._fallback_language(inbound, state)

@@ -90,8 +90,6 @@ class DeskStore(Protocol):
 
     async def take_question(self, address: Address, newer_than: dt.datetime) -> str | None: ...
 
-    async def record_feedback(self, address: Address, ticket_id: int | None, helpful: bool) -> None: ...
-
     async def claim(self, ticket_id: int, name: str) -> TicketInfo: ...
 
     async def release(self, ticket_id: int, name: str) -> TicketInfo: ...
@@ -193,13 +191,6 @@ class Desk:
         if ticket is None:
             return Message(_("You have no open question for a consultant."))
         return Message(_("Your question {ref} is withdrawn. Write any time if you need us.").format(ref=ticket.pseudonym))
-
-    async def feedback(self, address: Address, language: str, ticket_id: int | None, helpful: bool) -> Message:
-        await self.store.record_feedback(address, ticket_id, helpful)
-        _ = self._i18n.gettext(language)
-        if helpful:
-            return Message(_("Thank you for telling us!"))
-        return await self.open(address, language, "negative_feedback", None, [])
 
     async def remember(self, address: Address, text: str) -> None:
         await self.store.remember_question(address, text)

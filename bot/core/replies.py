@@ -1,8 +1,9 @@
 """What the bot says, per action, in the user's language: text through gettext, FAQ text from the knowledge base.
 
 Button payloads are short codes (Telegram allows 64 bytes): `e:<entry>`, `t:<topic>`, `l:<lang>`, `m` (topic
-menu), `h` (ask a consultant), `h:l` (accept the offer of a consultant after no good answer), `n` (none of these
-suggestions), `f:+:<ticket>` / `f:-:<ticket>` (did the consultant's answer help).
+menu), `h` (ask a consultant), `h:l` (accept the offer of a consultant after no good answer), `h:n` (the same after 👎), `n` (none
+of these suggestions), `f:+:<ticket>` / `f:-:<ticket>` (did the consultant's answer help), `f:+:e:<entry>` /
+`f:-:e:<entry>` (did this FAQ answer help).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ LANGUAGE = "l:"
 MENU = "m"
 HANDOFF = "h"
 ACCEPT_OFFER = "h:l"
+AFTER_THUMBS_DOWN = "h:n"
 NONE_OF_THESE = "n"
 FEEDBACK = "f:"
 
@@ -64,7 +66,33 @@ class Replies:
         related = tuple(
             Button(self.entry_label(r, language), ENTRY + r) for r in entry.related if r in self.knowledge.entries
         )
-        return Message(entry.answers[language], related + (self._consultant_button(language), self._topics_button(language)))
+        helpful = (Button("👍", f"{FEEDBACK}+:e:{entry_id}"), Button("👎", f"{FEEDBACK}-:e:{entry_id}"))
+        return Message(
+            entry.answers[language],
+            related + helpful + (self._consultant_button(language), self._topics_button(language)),
+        )
+
+    def thanks_for_feedback(self, language: str) -> Message:
+        _ = self._(language)
+        return Message(_("Thank you for telling us!"))
+
+    def sorry_not_helpful(self, language: str) -> Message:
+        _ = self._(language)
+        return Message(
+            _("Sorry that did not help. A consultant can answer you personally, for free."),
+            (Button(_("Ask a consultant"), AFTER_THUMBS_DOWN), self._topics_button(language)),
+        )
+
+    def media(self, language: str) -> Message:
+        _ = self._(language)
+        return Message(
+            _("I can only read text messages. Please write your question in words, or choose a topic."),
+            self.topic_buttons(language),
+        )
+
+    def slow_down(self, language: str) -> Message:
+        _ = self._(language)
+        return Message(_("You are writing very fast. Please wait a minute; I will read your next messages then."))
 
     def suggest(self, language: str, entry_ids: tuple[str, ...]) -> Message:
         _ = self._(language)
@@ -160,6 +188,20 @@ class Replies:
             ),
             self.topic_buttons(language),
         )
+
+    def command_menu(self, language: str) -> list[tuple[str, str]]:
+        """The commands chat services show in their menu, described in `language`."""
+        _ = self._(language)
+        return [
+            ("start", _("Start again")),
+            ("help", _("How to use this bot")),
+            ("topics", _("All topics")),
+            ("language", _("Change the language")),
+            ("consultant", _("Ask a person")),
+            ("cancel", _("Withdraw your question to a person")),
+            ("privacy", _("What we keep about you")),
+            ("forget", _("Erase your data")),
+        ]
 
     def choose_language(self, language: str) -> Message:
         _ = self._(language)

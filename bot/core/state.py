@@ -27,6 +27,10 @@ class UserStore(Protocol):
 
     async def record_unanswered(self, address: Address, text: str, language: str, score: float) -> None: ...
 
+    async def record_feedback(
+        self, address: Address, entry_id: str | None, ticket_id: int | None, helpful: bool
+    ) -> None: ...
+
     async def forget(self, address: Address) -> None: ...
 
 
@@ -37,6 +41,7 @@ class MemoryStore:
         self.users: dict[Address, UserState] = {}
         self.events: list[tuple[Address, str, str | None, str]] = []
         self.unanswered: list[tuple[Address, str, str, float]] = []
+        self.feedback: list[tuple[Address, str | None, int | None, bool]] = []
 
     async def touch(self, address: Address) -> UserState:
         return self.users.setdefault(address, UserState())
@@ -50,7 +55,13 @@ class MemoryStore:
     async def record_unanswered(self, address: Address, text: str, language: str, score: float) -> None:
         self.unanswered.append((address, text, language, score))
 
+    async def record_feedback(
+        self, address: Address, entry_id: str | None, ticket_id: int | None, helpful: bool
+    ) -> None:
+        self.feedback.append((address, entry_id, ticket_id, helpful))
+
     async def forget(self, address: Address) -> None:
+        self.feedback = [f for f in self.feedback if f[0] != address]
         self.users.pop(address, None)
         self.events = [e for e in self.events if e[0] != address]
         self.unanswered = [u for u in self.unanswered if u[0] != address]

@@ -137,24 +137,3 @@ def cyrillic_to_latin(text: str) -> str:
 def words(folded: str) -> list[str]:
     return folded.split()
 
-
-def split_message(text: str, limit: int) -> list[str]:
-    """Cut a long message at paragraph, then sentence, then word boundaries so each part fits `limit`."""
-    if len(text) <= limit:
-        return [text]
-    parts: list[str] = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit]
-        cut = max(window.rfind("\n\n"), 0)
-        if cut < limit // 3:
-            cut = max((window.rfind(mark) + len(mark) - 1 for mark in (". ", "! ", "? ", "。", "؟ ", "\n")), default=-1)
-        if cut < limit // 3:
-            cut = window.rfind(" ")
-        if cut <= 0:
-            cut = limit
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip()
-    if rest:
-        parts.append(rest)
-    return parts

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.handoff import OPEN, Compose, ConsultantInfo, DeskError, Notice, TicketInfo, TicketLine
 from bot.storage.database import Database
-from bot.storage.models import Consultant, Feedback, Outbox, Ticket, TicketMessage, User, aware, utcnow
+from bot.storage.models import Consultant, Outbox, Ticket, TicketMessage, User, aware, utcnow
 from bot.storage.users import find_user, get_or_create_user
 from bot.types import Address
 
@@ -181,12 +181,6 @@ class SqlDesk:
             text = user.last_question if aware(user.last_question_at) >= newer_than else None
             user.last_question, user.last_question_at = None, None
             return text
-
-    async def record_feedback(self, address: Address, ticket_id: int | None, helpful: bool) -> None:
-        async with self._db.sessions.begin() as session:
-            user = await get_or_create_user(session, address)
-            known = ticket_id is not None and await session.get(Ticket, ticket_id) is not None
-            session.add(Feedback(user_id=user.id, ticket_id=ticket_id if known else None, helpful=helpful))
 
     # -- the consultant's side ------------------------------------------------------------------------------
 

@@ -146,3 +146,15 @@ class Feedback(Base):
     entry_id: Mapped[str | None] = mapped_column(String(64))
     helpful: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProcessedUpdate(Base):
+    """Update ids a channel has handled, so a repeated delivery (also after a restart) is handled once."""
+
+    __tablename__ = "processed_updates"
+    __table_args__ = (UniqueConstraint("channel", "key", name="uq_processed_updates_channel_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -68,6 +68,16 @@ class SqlUserStore:
             user = await get_or_create_user(session, address)
             session.add(Unanswered(user_id=user.id, text=text, language=language, score=score))
 
+    async def record_feedback(
+        self, address: Address, entry_id: str | None, ticket_id: int | None, helpful: bool
+    ) -> None:
+        async with self._db.sessions.begin() as session:
+            user = await get_or_create_user(session, address)
+            known = ticket_id is not None and await session.get(Ticket, ticket_id) is not None
+            session.add(
+                Feedback(user_id=user.id, entry_id=entry_id, ticket_id=ticket_id if known else None, helpful=helpful)
+            )
+
     async def forget(self, address: Address) -> None:
         async with self._db.sessions.begin() as session:
             user = await find_user(session, address)

@@ -1,0 +1,173 @@
+"""Telegram: python-telegram-bot parses updates and calls the Bot API; the engine does everything else.
+
+Private chats only, for now: in any group the bot stays silent. Every callback query is answered, every
+update is handled once (the id is recorded before handling), and every text sent is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import html
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+
+from bot.types import Address, Button, DeliveryError, Inbound, Outbound, split_message
+
+CHANNEL = "telegram"
+ALLOWED_UPDATES = ("message", "callback_query")
+MEDIA = ("photo", "voice", "audio", "video", "video_note", "sticker", "document", "animation", "location", "contact")
+IMMEDIATE_TRIES = 3
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
+FirstTime = Callable[[str], Awaitable[bool]]
+
+
+def attachment_of(message: Message) -> str | None:
+    """'photo <file id>', 'location 42.69,23.32'...: what a consultant needs to open the media."""
+    for kind in MEDIA:
+        value = getattr(message, kind, None)
+        if not value:
+            continue
+        if kind == "photo":
+            return f"photo {value[-1].file_id}"
+        if kind == "location":
+            return f"location {value.latitude},{value.longitude}"
+        if kind == "contact":
+            return "contact"
+        return f"{kind} {getattr(value, 'file_id', '')}".strip()
+    return None
+
+
+def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
+    """One button a row, except short ones (👍 👎) which share a row."""
+    if not buttons:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    for button in buttons:
+        key = InlineKeyboardButton(button.label[:64], callback_data=button.payload)
+        if len(button.label) <= 3 and rows and all(len(k.text) <= 3 for k in rows[-1]):
+            rows[-1].append(key)
+        else:
+            rows.append([key])
+    return InlineKeyboardMarkup(rows)
+
+
+def _seconds(value: int | float | dt.timedelta) -> float:
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+class TelegramChannel:
+    channel = CHANNEL
+    max_length = 4096
+
+    def __init__(self, bot: Bot, handle: Handler, first_time: FirstTime) -> None:
+        self.bot = bot
+        self._handle = handle
+        self._first_time = first_time
+
+    # -- receiving --------------------------------------------------------------------------------------------
+
+    async def process(self, update: Update) -> None:
+        """Handle one update; never raises, so one bad update cannot stop polling or the webhook."""
+        try:
+            if not await self._first_time(str(update.update_id)):
+                log.info("update %s seen before: ignored", update.update_id)
+                return
+            if update.callback_query is not None:
+                await self._callback(update.callback_query)
+            elif update.message is not None and update.message.chat.type == ChatType.PRIVATE:
+                await self._message(update.message)
+        except Exception:
+            log.exception("telegram update %s failed", update.update_id)
+
+    async def _message(self, message: Message) -> None:
+        user = message.from_user
+        inbound = Inbound(
+            Address(CHANNEL, str(message.chat.id)),
+            text=message.text or message.caption or "",
+            language_hint=user.language_code if user else None,
+            attachment=attachment_of(message),
+        )
+        await self._reply(await self._handle(inbound))
+
+    async def _callback(self, query: CallbackQuery) -> None:
+        try:
+            await query.answer()
+        except TelegramError as exc:  # an expired query cannot be answered; the press is still handled
+            log.info("callback query not answered: %s", exc)
+        chat = query.message.chat if query.message is not None else None
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return
+        inbound = Inbound(
+            Address(CHANNEL, str(chat.id)), payload=query.data or "", language_hint=query.from_user.language_code
+        )
+        await self._reply(await self._handle(inbound))
+
+    async def _reply(self, replies: list[Outbound]) -> None:
+        """Immediate replies: wait out a 429 a few times; anything else is logged, as the user is not waiting."""
+        for reply in replies:
+            for attempt in range(IMMEDIATE_TRIES):
+                try:
+                    await self.send(reply)
+                    break
+                except DeliveryError as exc:
+                    if exc.retry_after is None or attempt == IMMEDIATE_TRIES - 1:
+                        log.warning("reply to a telegram chat not sent: %s", exc)
+                        break
+                    await asyncio.sleep(exc.retry_after)
+
+    async def poll(self, stop: asyncio.Event, timeout: int = 25) -> None:
+        """Long polling until `stop`; a stop interrupts the wait for updates, never the handling of one."""
+        offset: int | None = None
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                fetch = asyncio.ensure_future(
+                    self.bot.get_updates(offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES)
+                )
+                await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not fetch.done():
+                    fetch.cancel()
+                    break
+                try:
+                    updates = fetch.result()
+                except (TimedOut, NetworkError) as exc:
+                    log.warning("getUpdates failed, retrying: %s", exc)
+                    await asyncio.sleep(1)
+                    continue
+                for update in updates:
+                    offset = update.update_id + 1
+                    await self.process(update)
+        finally:
+            stopping.cancel()
+
+    # -- sending ----------------------------------------------------------------------------------------------
+
+    async def send(self, message: Outbound) -> None:
+        """Send as HTML with everything escaped, split at paragraphs; errors become DeliveryError by meaning."""
+        parts = split_message(html.escape(message.text, quote=False), self.max_length)
+        for number, part in enumerate(parts):
+            markup = keyboard(message.buttons) if number == len(parts) - 1 else None
+            try:
+                await self.bot.send_message(
+                    chat_id=int(message.address.chat_id), text=part, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+            except Forbidden as exc:
+                raise DeliveryError(str(exc), blocked=True) from exc
+            except RetryAfter as exc:
+                raise DeliveryError(str(exc), retry_after=_seconds(exc.retry_after)) from exc
+            except BadRequest as exc:
+                raise DeliveryError(str(exc), permanent=True) from exc
+            except (TimedOut, NetworkError) as exc:
+                raise DeliveryError(str(exc)) from exc
+
+    async def register_commands(self, commands: dict[str, list[tuple[str, str]]]) -> None:
+        """setMyCommands once per language, with descriptions in that language."""
+        for language, pairs in commands.items():
+            await self.bot.set_my_commands([BotCommand(c, d) for c, d in pairs], language_code=language)

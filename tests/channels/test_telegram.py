@@ -1,0 +1,269 @@
+"""The Telegram channel against a fake Bot API over real HTTP (tests/fakes/telegram_api.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from telegram import Bot, Update
+
+from bot.channels.telegram import TelegramChannel
+from bot.config import Config
+from bot.core.engine import Engine
+from bot.core.flood import FloodGate
+from bot.core.handoff import ConsultantInfo, Desk
+from bot.dispatch import Dispatcher
+from bot.i18n import I18n
+from bot.storage.database import Database
+from bot.storage.desk import SqlDesk
+from bot.storage.outbox import SqlOutbox
+from bot.storage.updates import SqlUpdateLog
+from bot.storage.users import SqlUserStore
+from bot.web import BackgroundWork, create_app
+from tests.conftest import ROOT
+from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
+
+CHAT = 555
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeTelegram]:
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def sqlite(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'tg.db'}")
+    await database.upgrade()
+    yield database
+    await database.close()
+
+
+def bot_for(fake: FakeTelegram) -> Bot:
+    return Bot(TOKEN, base_url=f"{fake.url}/bot", base_file_url=f"{fake.url}/file/bot")
+
+
+def engine_on(engine: Engine, config: Config, database: Database, flood: int | None = None) -> Engine:
+    fresh = Engine.__new__(Engine)
+    fresh.__dict__.update(engine.__dict__)
+    fresh.store = SqlUserStore(database)
+    fresh.desk = Desk(SqlDesk(database), I18n(config.bot.languages), config.handoff)
+    fresh.flood = FloodGate(flood) if flood else None
+    return fresh
+
+
+@pytest.fixture
+async def channel(fake: FakeTelegram, engine: Engine, config: Config, sqlite: Database) -> AsyncIterator[TelegramChannel]:
+    bot = bot_for(fake)
+    await bot.initialize()
+    yield TelegramChannel(bot, engine_on(engine, config, sqlite).handle, SqlUpdateLog(sqlite, "telegram").first_time)
+    await bot.shutdown()
+
+
+async def deliver(channel: TelegramChannel, update: dict) -> None:  # type: ignore[type-arg]
+    parsed = Update.de_json(update, channel.bot)
+    assert parsed is not None
+    await channel.process(parsed)
+
+
+async def test_a_question_gets_its_answer_as_escaped_html_with_buttons(channel: TelegramChannel, fake: FakeTelegram) -> None:
+    await deliver(channel, message_update(CHAT, "нужна ли мне медицинская страховка?", language="ru"))
+    [sent] = fake.sent(CHAT)
+    assert sent["parse_mode"] == "HTML"
+    assert sent["text"].startswith("Да. В Болгарии медицинское страхование обязательно")
+    data = [b["callback_data"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    assert "e:health-insurance-cost" in data and "f:+:e:health-insurance-obligatory" in data
+
+
+async def test_start_greets_in_the_language_of_the_telegram_client(channel: TelegramChannel, fake: FakeTelegram) -> None:
+    await deliver(channel, message_update(CHAT, "/start", language="uk"))
+    [sent] = fake.sent(CHAT)
+    assert sent["text"].startswith("Вітаю!")
+    labels = [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Български", "English", "Русский", "Українська", "العربية", "فارسی"]
+
+
+async def test_every_callback_is_answered_even_a_garbled_one(channel: TelegramChannel, fake: FakeTelegram) -> None:
+    await deliver(channel, callback_update(CHAT, "t:health"))
+    await deliver(channel, callback_update(CHAT, "\u0000nonsense"))
+    assert len(fake.called("answerCallbackQuery")) == 2
+    first, second = fake.sent(CHAT)
+    assert first["text"].startswith("Health and health insurance")
+    assert second["text"] == "That button is no longer valid. Here are the topics."
+
+
+async def test_media_gets_a_text_only_reply_or_joins_an_open_ticket(channel: TelegramChannel, fake: FakeTelegram, sqlite: Database) -> None:
+    photo = {"photo": [{"file_id": "small", "file_unique_id": "s", "width": 1, "height": 1},
+                       {"file_id": "big", "file_unique_id": "b", "width": 9, "height": 9}]}
+    await deliver(channel, message_update(CHAT, language="en", **photo))
+    assert fake.sent(CHAT)[-1]["text"].startswith("I can only read text messages")
+    await deliver(channel, message_update(CHAT, "/consultant"))
+    await deliver(channel, message_update(CHAT, language="en", caption="my residence card", **photo))
+    assert fake.sent(CHAT)[-1]["text"] == "Added to your question. A consultant will read it."
+    [ticket] = await SqlDesk(sqlite).list_tickets()
+    _, lines = await SqlDesk(sqlite).show(ticket.id)
+    assert lines[-1].text == "[photo big] my residence card"
+
+
+async def test_groups_get_silence(channel: TelegramChannel, fake: FakeTelegram) -> None:
+    await deliver(channel, message_update(-100, "hello", chat_type="supergroup"))
+    await deliver(channel, message_update(-100, "/start", chat_type="group"))
+    assert fake.sent() == []
+
+
+async def test_a_repeated_update_is_handled_once_even_after_a_restart(
+    channel: TelegramChannel, fake: FakeTelegram, engine: Engine, config: Config, tmp_path: Path
+) -> None:
+    update = message_update(CHAT, "hello", update_id=777_001)
+    await deliver(channel, update)
+    await deliver(channel, update)
+    restarted_db = Database(f"sqlite+aiosqlite:///{tmp_path / 'tg.db'}")
+    try:
+        restarted = TelegramChannel(channel.bot, engine_on(engine, config, restarted_db).handle,
+                                    SqlUpdateLog(restarted_db, "telegram").first_time)
+        await deliver(restarted, update)
+    finally:
+        await restarted_db.close()
+    assert len(fake.sent(CHAT)) == 1
+
+
+async def test_a_429_is_waited_out_and_the_reply_still_arrives(channel: TelegramChannel, fake: FakeTelegram) -> None:
+    fake.too_many["sendMessage"] = 1
+    await deliver(channel, message_update(CHAT, "hello"))
+    assert len(fake.called("sendMessage")) == 2 and len(fake.sent(CHAT)) == 2
+
+
+async def test_flood_control_sends_one_notice_then_silence_without_slowing_others(
+    fake: FakeTelegram, engine: Engine, config: Config, sqlite: Database
+) -> None:
+    bot = bot_for(fake)
+    await bot.initialize()
+    try:
+        channel = TelegramChannel(bot, engine_on(engine, config, sqlite, flood=5).handle,
+                                  SqlUpdateLog(sqlite, "telegram").first_time)
+        for _ in range(9):
+            await deliver(channel, message_update(CHAT, "hello"))
+        await deliver(channel, message_update(CHAT + 1, "hello"))
+    finally:
+        await bot.shutdown()
+    texts = [m["text"] for m in fake.sent(CHAT)]
+    assert len(texts) == 6 and texts[-1].startswith("You are writing very fast")
+    assert len(fake.sent(CHAT + 1)) == 1
+
+
+async def test_a_consultants_answer_reaches_the_telegram_user_in_their_language(
+    channel: TelegramChannel, fake: FakeTelegram, sqlite: Database, config: Config
+) -> None:
+    await deliver(channel, message_update(CHAT, "/consultant", language="ru"))
+    await deliver(channel, message_update(CHAT, "Хозяин квартиры не возвращает залог", language="ru"))
+    store = SqlDesk(sqlite)
+    await store.add_consultant(ConsultantInfo("maria", ("ru",)))
+    [ticket] = await store.list_tickets()
+    await store.claim(ticket.id, "maria")
+    desk = Desk(store, I18n(config.bot.languages), config.handoff)
+    await desk.reply(ticket.id, "maria", "Попросите расписку <и> договор. " * 300)
+    await Dispatcher(SqlOutbox(sqlite), {"telegram": channel}).deliver_once("telegram")
+    parts = fake.sent(CHAT)[2:]
+    assert parts[0]["text"].startswith("Консультант:\n\nПопросите расписку &lt;и&gt; договор.")
+    assert len(parts) > 1 and all(len(p["text"]) <= 4096 for p in parts)
+
+
+async def test_a_user_who_blocked_the_bot_is_marked_inactive(channel: TelegramChannel, fake: FakeTelegram, sqlite: Database, config: Config) -> None:
+    await deliver(channel, message_update(CHAT, "/consultant"))
+    store = SqlDesk(sqlite)
+    await store.add_consultant(ConsultantInfo("maria", ("en",)))
+    [ticket] = await store.list_tickets()
+    await store.claim(ticket.id, "maria")
+    await Desk(store, I18n(config.bot.languages), config.handoff).reply(ticket.id, "maria", "hello")
+    fake.blocked.add(CHAT)
+    await Dispatcher(SqlOutbox(sqlite), {"telegram": channel}).deliver_once("telegram")
+    assert await SqlOutbox(sqlite).counts() == {"failed": 1}
+    assert (await store.list_tickets())[0].delivery_failed
+
+
+async def test_polling_handles_queued_updates_and_stops_cleanly(channel: TelegramChannel, fake: FakeTelegram) -> None:
+    fake.updates.append(message_update(CHAT, "hello"))
+    stop = asyncio.Event()
+    polling = asyncio.create_task(channel.poll(stop, timeout=1))
+    for _ in range(100):
+        if fake.sent(CHAT):
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(polling, 5)
+    assert fake.sent(CHAT)[0]["text"].startswith("Hello!")
+
+
+async def test_the_webhook_checks_its_secret_and_answers_at_once(channel: TelegramChannel, fake: FakeTelegram) -> None:
+    work = BackgroundWork()
+
+    async def handle(data: dict) -> None:  # type: ignore[type-arg]
+        update = Update.de_json(data, channel.bot)
+        assert update is not None
+        await channel.process(update)
+
+    app = create_app(handle, "s3cret", lambda: True, work)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    try:
+        async with httpx.AsyncClient() as client:
+            update = message_update(CHAT, "hello")
+            assert (await client.post(f"{url}/telegram", json=update)).status_code == 403
+            wrong = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
+            assert (await client.post(f"{url}/telegram", json=update, headers=wrong)).status_code == 403
+            right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+            assert (await client.post(f"{url}/telegram", content=b"{not json", headers=right)).status_code == 400
+            assert (await client.post(f"{url}/telegram", json=update, headers=right)).status_code == 200
+            assert (await client.get(f"{url}/healthz")).status_code == 200
+        await work.drain()
+    finally:
+        server.should_exit = True
+        await serving
+    assert len(fake.sent(CHAT)) == 1
+
+
+def test_run_without_the_token_names_the_variable(tmp_path: Path) -> None:
+    config = tmp_path / "bot.toml"
+    config.write_text(f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\n[telegram]\nenabled = true\n')
+    env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
+    result = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "run"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN is not set" in result.stderr
+
+
+async def test_run_polls_answers_and_stops_on_sigterm(fake: FakeTelegram, tmp_path: Path) -> None:
+    config = tmp_path / "bot.toml"
+    config.write_text(
+        f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "sqlite+aiosqlite:///bot.db"\n'
+        f'[telegram]\nenabled = true\napi_base_url = "{fake.url}"\n'
+    )
+    fake.updates.append(message_update(CHAT, "where can I learn bulgarian"))
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "run",
+        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN}, stderr=asyncio.subprocess.PIPE,
+    )
+    for _ in range(200):
+        if fake.sent(CHAT):
+            break
+        await asyncio.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()
+    assert fake.sent(CHAT)[0]["text"].startswith("The information centres for migrants run free Bulgarian")
+    languages = {c.get("language_code") for c in fake.called("setMyCommands")}
+    assert languages >= {"bg", "en", "ru", "uk", "ar", "fa"}
+    assert TOKEN not in stderr.decode()

@@ -1,0 +1,130 @@
+"""A fake Telegram Bot API: a real HTTP server on 127.0.0.1 (port 0) that records every call.
+
+Enough of the API for the bot: getMe, sendMessage, answerCallbackQuery, setMyCommands, setWebhook,
+deleteWebhook, getUpdates. Tests queue updates for getUpdates, block chats (403) and make calls fail with 429.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from urllib.parse import parse_qsl
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+TOKEN = "123456:TEST-token"
+BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Migrant Help", "username": "migrant_help_bot"}
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeTelegram:
+    calls: list[Call] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    blocked: set[int] = field(default_factory=set)
+    too_many: dict[str, int] = field(default_factory=dict)  # method -> how many 429s to answer first
+    url: str = ""
+    _message_id: int = 0
+    _server: uvicorn.Server | None = None
+    _task: asyncio.Task[None] | None = None
+
+    def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == "sendMessage"
+                and (chat_id is None or int(c.params["chat_id"]) == chat_id)]
+
+    def called(self, method: str) -> list[dict[str, Any]]:
+        return [c.params for c in self.calls if c.method == method]
+
+    async def _params(self, request: Request) -> dict[str, Any]:
+        body = await request.body()
+        if request.headers.get("content-type", "").startswith("application/json"):
+            return json.loads(body or b"{}")
+        params: dict[str, Any] = {}
+        for key, value in parse_qsl(body.decode()):  # python-telegram-bot posts form-encoded fields
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                params[key] = value
+        return params
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        token, method = request.path_params["token"], request.path_params["method"]
+        if token != TOKEN:
+            return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
+        params = await self._params(request)
+        self.calls.append(Call(method, params))
+        if self.too_many.get(method, 0) > 0:
+            self.too_many[method] -= 1
+            return JSONResponse({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
+                                 "parameters": {"retry_after": 1}}, status_code=429)
+        if method == "sendMessage" and int(params["chat_id"]) in self.blocked:
+            return JSONResponse({"ok": False, "error_code": 403,
+                                 "description": "Forbidden: bot was blocked by the user"}, status_code=403)
+        return JSONResponse({"ok": True, "result": await self._result(method, params)})
+
+    async def _result(self, method: str, params: dict[str, Any]) -> Any:
+        if method == "getMe":
+            return BOT_USER
+        if method == "sendMessage":
+            self._message_id += 1
+            return {"message_id": self._message_id, "date": 1700000000, "text": params.get("text", ""),
+                    "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT_USER}
+        if method == "getUpdates":
+            for _ in range(20):
+                if self.updates:
+                    break
+                await asyncio.sleep(0.05)
+            offset = int(params.get("offset") or 0)
+            ready = [u for u in self.updates if u["update_id"] >= offset]
+            self.updates = []
+            return ready
+        return True
+
+    async def start(self) -> None:
+        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])])
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+        self._task = asyncio.create_task(self._server.serve())
+        while not self._server.started:
+            await asyncio.sleep(0.01)
+        port = self._server.servers[0].sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+
+
+_update_id = 1000
+
+
+def message_update(chat_id: int, text: str = "", language: str = "en", chat_type: str = "private",
+                   update_id: int | None = None, **extra: Any) -> dict[str, Any]:
+    global _update_id
+    _update_id += 1
+    message = {"message_id": _update_id, "date": 1700000000, "chat": {"id": chat_id, "type": chat_type},
+               "from": {"id": chat_id, "is_bot": False, "first_name": "A", "language_code": language}, **extra}
+    if text:
+        message["text"] = text
+    return {"update_id": update_id or _update_id, "message": message}
+
+
+def callback_update(chat_id: int, data: str, language: str = "en") -> dict[str, Any]:
+    global _update_id
+    _update_id += 1
+    return {"update_id": _update_id, "callback_query": {
+        "id": f"cb{_update_id}", "chat_instance": "x", "data": data,
+        "from": {"id": chat_id, "is_bot": False, "first_name": "A", "language_code": language},
+        "message": {"message_id": 1, "date": 1700000000, "chat": {"id": chat_id, "type": "private"}, "text": "menu"},
+    }}
