@@ -81,6 +81,7 @@ class HandoffSection:
     answer_within_hours: int = 24
     reopen_days: int = 7
     delivery_attempts: int = 5
+    urgent_reminder_minutes: int = 15
 
     def problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
@@ -98,6 +99,8 @@ class HandoffSection:
             found.append(("reopen_days", "must not be negative"))
         if not 1 <= self.delivery_attempts <= 20:
             found.append(("delivery_attempts", "must be between 1 and 20"))
+        if self.urgent_reminder_minutes < 1:
+            found.append(("urgent_reminder_minutes", "must be at least 1"))
         return found
 
     def hours(self) -> OfficeHours:

@@ -18,8 +18,10 @@ from telegram import Bot, Update
 from bot.app import open_runtime
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel
 from bot.config import Config, ConfigError
+from bot.consultant_group import ConsultantGroup
 from bot.core.flood import FloodGate
 from bot.dispatch import Dispatcher
+from bot.storage.cards import SqlCards
 from bot.storage.updates import SqlUpdateLog
 from bot.web import BackgroundWork, create_app
 
@@ -63,7 +65,15 @@ async def run(config: Config, env: dict[str, str] | None = None, stop: asyncio.E
     api = config.telegram.api_base_url.rstrip("/")
     bot = Bot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
     updates = SqlUpdateLog(runtime.database, "telegram")
-    channel = TelegramChannel(bot, engine.handle, updates.first_time)
+    group = None
+    if config.telegram.consultant_chat_id:
+        group = ConsultantGroup(
+            bot, config.telegram.consultant_chat_id, runtime.desk, runtime.desk_store,
+            SqlCards(runtime.database, config.telegram.consultant_chat_id), config.handoff.urgent_reminder_minutes,
+        )
+    channel = TelegramChannel(
+        bot, engine.handle, updates.first_time, config.telegram.consultant_chat_id, group.handle if group else None
+    )
     readiness = _Readiness()
     work = BackgroundWork()
     tasks: list[asyncio.Task[None]] = []
@@ -76,6 +86,8 @@ async def run(config: Config, env: dict[str, str] | None = None, stop: asyncio.E
         await bot.set_my_commands([(c, d) for c, d in menus[config.bot.default_language]])
         dispatcher = Dispatcher(runtime.outbox, {channel.channel: channel}, config.handoff.delivery_attempts)
         tasks.append(asyncio.create_task(dispatcher.run(stop)))
+        if group is not None:
+            tasks.append(asyncio.create_task(group.run(stop)))
         if config.telegram.mode == "polling":
             await bot.delete_webhook()
             tasks.append(asyncio.create_task(channel.poll(stop)))

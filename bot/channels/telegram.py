@@ -1,7 +1,8 @@
 """Telegram: python-telegram-bot parses updates and calls the Bot API; the engine does everything else.
 
-Private chats only, for now: in any group the bot stays silent. Every callback query is answered, every
-update is handled once (the id is recorded before handling), and every text sent is HTML-escaped.
+Private chats go to the engine; updates from the consultants' group go to its handler; in any other group the
+bot stays silent. Every callback query is answered, every update is handled once (the id is recorded before
+handling), and every text sent is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
 FirstTime = Callable[[str], Awaitable[bool]]
+GroupHandler = Callable[[Update], Awaitable[None]]
 
 
 def attachment_of(message: Message) -> str | None:
@@ -66,10 +68,15 @@ class TelegramChannel:
     channel = CHANNEL
     max_length = 4096
 
-    def __init__(self, bot: Bot, handle: Handler, first_time: FirstTime) -> None:
+    def __init__(
+        self, bot: Bot, handle: Handler, first_time: FirstTime, group_chat_id: int = 0,
+        group: GroupHandler | None = None,
+    ) -> None:
         self.bot = bot
         self._handle = handle
         self._first_time = first_time
+        self._group_chat_id = group_chat_id
+        self._group = group
 
     # -- receiving --------------------------------------------------------------------------------------------
 
@@ -79,7 +86,10 @@ class TelegramChannel:
             if not await self._first_time(str(update.update_id)):
                 log.info("update %s seen before: ignored", update.update_id)
                 return
-            if update.callback_query is not None:
+            chat = update.effective_chat
+            if self._group is not None and chat is not None and chat.id == self._group_chat_id:
+                await self._group(update)
+            elif update.callback_query is not None:
                 await self._callback(update.callback_query)
             elif update.message is not None and update.message.chat.type == ChatType.PRIVATE:
                 await self._message(update.message)

@@ -273,7 +273,22 @@ class SqlDesk:
                 await self._notify(session, ticket, consultant, message.id, compose)
             return await self._info(session, ticket)
 
+    async def note(self, ticket_id: int, name: str, text: str) -> TicketInfo:
+        """An internal note: seen by consultants in the ticket, never sent to the user."""
+        async with self._db.sessions.begin() as session:
+            consultant = await self._consultant(session, name)
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise DeskError(f"ticket {ticket_id} does not exist")
+            session.add(TicketMessage(ticket_id=ticket.id, author="note", consultant_id=consultant.id, text=text, at=utcnow()))
+            return await self._info(session, ticket)
+
     # -- the consultant registry ----------------------------------------------------------------------------
+
+    async def consultant_by_telegram(self, telegram_id: int) -> ConsultantInfo | None:
+        async with self._db.sessions() as session:
+            row = await session.scalar(select(Consultant).where(Consultant.telegram_id == telegram_id))
+            return _consultant_info(row) if row else None
 
     async def add_consultant(self, info: ConsultantInfo) -> None:
         try:

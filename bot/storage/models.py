@@ -158,3 +158,17 @@ class ProcessedUpdate(Base):
     channel: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class TicketCard(Base):
+    """Where a ticket lives in the consultants' Telegram group: its card message, its forum topic if any."""
+
+    __tablename__ = "ticket_cards"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    thread_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    last_message_id: Mapped[int] = mapped_column(Integer, default=0)  # the last ticket message shown in the group
+    posted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -34,6 +34,8 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     too_many: dict[str, int] = field(default_factory=dict)  # method -> how many 429s to answer first
+    forum: bool = False  # whether getChat says the group is a forum
+    _thread_id: int = 100
     url: str = ""
     _message_id: int = 0
     _server: uvicorn.Server | None = None
@@ -76,10 +78,17 @@ class FakeTelegram:
     async def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT_USER
-        if method == "sendMessage":
+        if method.startswith("send"):
             self._message_id += 1
+            chat_id = int(params["chat_id"])
             return {"message_id": self._message_id, "date": 1700000000, "text": params.get("text", ""),
-                    "chat": {"id": int(params["chat_id"]), "type": "private"}, "from": BOT_USER}
+                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}, "from": BOT_USER}
+        if method == "getChat":
+            return {"id": int(params["chat_id"]), "type": "supergroup", "title": "Consultants", "is_forum": self.forum,
+                    "accent_color_id": 0, "max_reaction_count": 11}
+        if method == "createForumTopic":
+            self._thread_id += 1
+            return {"message_thread_id": self._thread_id, "name": params.get("name", ""), "icon_color": 7322096}
         if method == "getUpdates":
             for _ in range(20):
                 if self.updates:

@@ -1,0 +1,215 @@
+"""The consultants' group end to end: a migrant on Telegram -> a card -> Claim -> a reply -> the migrant."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update as sql_update
+from telegram import Update
+
+from bot.channels.telegram import TelegramChannel
+from bot.config import Config
+from bot.consultant_group import ConsultantGroup, GroupRate
+from bot.core.engine import Engine
+from bot.core.handoff import ConsultantInfo
+from bot.dispatch import Dispatcher
+from bot.storage.cards import SqlCards
+from bot.storage.database import Database
+from bot.storage.desk import SqlDesk
+from bot.storage.models import TicketCard, utcnow
+from bot.storage.outbox import SqlOutbox
+from bot.storage.updates import SqlUpdateLog
+from tests.channels.test_telegram import bot_for, engine_on
+from tests.fakes.telegram_api import FakeTelegram, message_update
+
+GROUP = -100777
+MIGRANT = 4242
+MARIA = 9001
+STRANGER = 9999
+
+
+@dataclass
+class Desk:
+    channel: TelegramChannel
+    group: ConsultantGroup
+    store: SqlDesk
+    cards: SqlCards
+    database: Database
+    fake: FakeTelegram
+
+    async def update(self, data: dict[str, Any]) -> None:
+        parsed = Update.de_json(data, self.channel.bot)
+        assert parsed is not None
+        await self.channel.process(parsed)
+
+    async def migrant(self, text: str = "", **extra: Any) -> None:
+        await self.update(message_update(MIGRANT, text, language="ru", **extra))
+
+    async def in_group(self, user: int, text: str, reply_to: int | None = None, thread: int | None = None) -> None:
+        data = message_update(GROUP, text, chat_type="supergroup")
+        data["message"]["from"]["id"] = user
+        if reply_to is not None:
+            data["message"]["reply_to_message"] = {"message_id": reply_to, "date": 1700000000,
+                                                   "chat": {"id": GROUP, "type": "supergroup"}}
+        if thread is not None:
+            data["message"]["message_thread_id"] = thread
+            data["message"]["is_topic_message"] = True
+        await self.update(data)
+
+    async def press(self, user: int, data: str) -> None:
+        update = {"update_id": 990000 + len(self.fake.calls), "callback_query": {
+            "id": f"q{len(self.fake.calls)}", "chat_instance": "g", "data": data,
+            "from": {"id": user, "is_bot": False, "first_name": "C"},
+            "message": {"message_id": 1, "date": 1700000000, "chat": {"id": GROUP, "type": "supergroup"}, "text": "card"},
+        }}
+        await self.update(update)
+
+    def to_group(self) -> list[dict[str, Any]]:
+        return [c.params for c in self.fake.calls if c.method.startswith("send") and int(c.params["chat_id"]) == GROUP]
+
+    async def deliver(self) -> None:
+        await Dispatcher(SqlOutbox(self.database), {"telegram": self.channel}).deliver_once("telegram")
+
+
+@pytest.fixture
+async def desk(engine: Engine, config: Config, tmp_path: Path) -> AsyncIterator[Desk]:
+    fake = FakeTelegram()
+    await fake.start()
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'group.db'}")
+    await database.upgrade()
+    bot = bot_for(fake)
+    await bot.initialize()
+    chat = engine_on(engine, config, database)
+    store = SqlDesk(database)
+    await store.add_consultant(ConsultantInfo("maria", ("ru", "en"), MARIA))
+    cards = SqlCards(database, GROUP)
+    assert chat.desk is not None
+    group = ConsultantGroup(bot, GROUP, chat.desk, store, cards, reminder_minutes=1, rate=GroupRate(20))
+    channel = TelegramChannel(bot, chat.handle, SqlUpdateLog(database, "telegram").first_time, GROUP, group.handle)
+    yield Desk(channel, group, store, cards, database, fake)
+    await bot.shutdown()
+    await database.close()
+    await fake.stop()
+
+
+async def open_ticket(desk: Desk) -> int:
+    await desk.migrant("/consultant")
+    await desk.migrant("Хозяин не возвращает залог")
+    [ticket] = await desk.store.list_tickets()
+    return ticket.id
+
+
+async def test_a_migrants_question_becomes_a_card_and_the_answer_reaches_the_migrant(desk: Desk) -> None:
+    ticket_id = await open_ticket(desk)
+    await desk.group.feed_once()
+    [card] = desk.to_group()
+    assert "Хозяин не возвращает залог" in card["text"] and f"Ticket #{ticket_id}" in card["text"]
+    assert str(MIGRANT) not in card["text"]
+    data = [b["callback_data"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
+    assert data == [f"c:claim:{ticket_id}", f"c:close:{ticket_id}"]
+
+    await desk.press(MARIA, f"c:claim:{ticket_id}")
+    assert (await desk.store.list_tickets())[0].consultant == "maria"
+    placed = await desk.cards.card(ticket_id)
+    assert placed is not None
+    await desk.in_group(MARIA, "Попросите письменную расписку.", reply_to=placed.message_id)
+    await desk.deliver()
+    assert desk.fake.sent(MIGRANT)[-1]["text"] == "Консультант:\n\nПопросите письменную расписку."
+
+
+async def test_nobody_but_a_consultant_changes_anything(desk: Desk) -> None:
+    ticket_id = await open_ticket(desk)
+    await desk.group.feed_once()
+    card = await desk.cards.card(ticket_id)
+    assert card is not None
+    await desk.press(STRANGER, f"c:claim:{ticket_id}")
+    [alert] = desk.fake.called("answerCallbackQuery")
+    assert alert["show_alert"] is True and "registered consultants" in alert["text"]
+    await desk.in_group(STRANGER, "I will answer this", reply_to=card.message_id)
+    [ticket] = await desk.store.list_tickets()
+    _, lines = await desk.store.show(ticket_id)
+    assert ticket.status == "waiting" and [line.author for line in lines] == ["user"]
+
+
+async def test_the_migrants_later_messages_and_media_appear_in_the_ticket(desk: Desk) -> None:
+    ticket_id = await open_ticket(desk)
+    await desk.group.feed_once()
+    await desk.migrant("и ещё вопрос")
+    await desk.migrant(photo=[{"file_id": "PHOTO1", "file_unique_id": "p", "width": 1, "height": 1}], caption="договор")
+    await desk.group.feed_once()
+    later = desk.to_group()[1:]
+    assert later[0]["text"] == f"#{ticket_id} user: и ещё вопрос"
+    assert later[1]["photo"] == "PHOTO1" and later[1]["caption"] == f"#{ticket_id} договор"
+    await desk.group.feed_once()
+    assert len(desk.to_group()) == 3  # nothing forwarded twice
+
+
+async def test_group_commands_note_release_close_and_queue(desk: Desk) -> None:
+    ticket_id = await open_ticket(desk)
+    await desk.group.feed_once()
+    card = await desk.cards.card(ticket_id)
+    assert card is not None
+    await desk.in_group(MARIA, "/queue")
+    assert desk.to_group()[-1]["text"] == f"Waiting tickets:\nru: #{ticket_id}"
+    await desk.press(MARIA, f"c:claim:{ticket_id}")
+    await desk.in_group(MARIA, "/note called the landlord", reply_to=card.message_id)
+    _, lines = await desk.store.show(ticket_id)
+    assert (lines[-1].author, lines[-1].text) == ("note", "called the landlord")
+    await desk.in_group(MARIA, "/release", reply_to=card.message_id)
+    assert (await desk.store.list_tickets())[0].status == "waiting"
+    await desk.in_group(MARIA, "/close", reply_to=card.message_id)
+    assert "is not claimed" in desk.to_group()[-1]["text"]
+    await desk.press(MARIA, f"c:claim:{ticket_id}")
+    await desk.in_group(MARIA, "/close", reply_to=card.message_id)
+    assert await desk.store.list_tickets() == []
+    await desk.deliver()
+    assert desk.fake.sent(MIGRANT)[-2]["text"].startswith("Ваш вопрос")  # closed notice; the note never left
+    assert all("landlord" not in m["text"] for m in desk.fake.sent(MIGRANT))
+
+
+async def test_a_forum_group_gets_a_topic_per_ticket(desk: Desk) -> None:
+    desk.fake.forum = True
+    ticket_id = await open_ticket(desk)
+    await desk.group.feed_once()
+    [topic] = desk.fake.called("createForumTopic")
+    card = await desk.cards.card(ticket_id)
+    assert card is not None and card.thread_id is not None and f"#{ticket_id}" in topic["name"]
+    assert desk.to_group()[0]["message_thread_id"] == card.thread_id
+    await desk.press(MARIA, f"c:claim:{ticket_id}")
+    await desk.in_group(MARIA, "Ответ в теме", thread=card.thread_id)
+    await desk.deliver()
+    assert desk.fake.sent(MIGRANT)[-1]["text"] == "Консультант:\n\nОтвет в теме"
+
+
+async def test_an_unclaimed_urgent_ticket_is_announced_again(desk: Desk) -> None:
+    await desk.migrant("он меня убьёт")
+    await desk.group.feed_once()
+    assert desk.to_group()[0]["text"].startswith("🚨 URGENT")
+    async with desk.database.sessions.begin() as session:
+        await session.execute(sql_update(TicketCard).values(posted_at=utcnow() - dt.timedelta(minutes=2)))
+    await desk.group.feed_once()
+    assert desk.to_group()[-1]["text"].startswith("🚨 Urgent ticket")
+    await desk.group.feed_once()
+    assert len(desk.to_group()) == 2  # not again until another reminder period passes
+
+
+async def test_many_tickets_at_once_are_batched_not_dropped(desk: Desk) -> None:
+    desk.group._rate = GroupRate(3)
+    for n in range(12):
+        await desk.update(message_update(MIGRANT + 1 + n, "/consultant"))
+        await desk.update(message_update(MIGRANT + 1 + n, f"question {n}"))
+    await desk.group.feed_once()
+    posted = desk.to_group()
+    assert len(posted) <= 3
+    listed = " ".join(p["text"] for p in posted)
+    tickets = await desk.store.list_tickets()
+    assert len(tickets) == 12 and all(f"#{t.id} " in listed for t in tickets)
+    desk.group._rate = GroupRate(20)
+    await desk.press(MARIA, f"c:claim:{tickets[5].id}")
+    card = await desk.cards.card(tickets[5].id)
+    assert card is not None and card.message_id is not None  # its own card, to reply to
