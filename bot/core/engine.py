@@ -323,7 +323,10 @@ class Engine:
                 return await self._press(store, inbound, state, payloads.LANGUAGE + argument[5:])
             if argument.startswith("topic_"):
                 return await self._press(store, inbound, state, payloads.TOPIC + argument[6:])
-            message = self.replies.welcome(language)
+            return [  # two messages, as each carries its own keyboard: the languages, then the topics
+                self.outbound(inbound, language, self.replies.welcome(language)),
+                self.outbound(inbound, language, self.replies.topics(language)),
+            ]
         elif command == "/help":
             message = self.replies.help(language)
         elif command == "/language":

@@ -88,10 +88,11 @@ async def test_a_question_gets_its_answer_as_escaped_html_with_buttons(channel: 
 
 async def test_start_greets_in_the_language_of_the_telegram_client(channel: TelegramChannel, fake: FakeTelegram) -> None:
     await deliver(channel, message_update(CHAT, "/start", language="uk"))
-    [sent] = fake.sent(CHAT)
-    assert sent["text"].startswith("Вітаю!")
-    labels = [b["text"] for row in sent["reply_markup"]["inline_keyboard"] for b in row]
+    welcome, topics = fake.sent(CHAT)
+    assert welcome["text"].startswith("Вітаю!")
+    labels = [b["text"] for row in welcome["reply_markup"]["inline_keyboard"] for b in row]
     assert labels == ["Български", "English", "Русский", "Українська", "العربية", "فارسی"]
+    assert topics["text"] == "Оберіть тему:"
 
 
 async def test_every_callback_is_answered_even_a_garbled_one(channel: TelegramChannel, fake: FakeTelegram) -> None:
@@ -267,3 +268,61 @@ async def test_run_polls_answers_and_stops_on_sigterm(fake: FakeTelegram, tmp_pa
     languages = {c.get("language_code") for c in fake.called("setMyCommands")}
     assert languages >= {"bg", "en", "ru", "uk", "ar", "fa"}
     assert TOKEN not in stderr.decode()
+
+
+@pytest.mark.parametrize(
+    "command", ["/start", "/help", "/topics", "/language", "/consultant", "/cancel", "/privacy", "/forget"]
+)
+async def test_every_command_answers_in_the_users_language(
+    channel: TelegramChannel, fake: FakeTelegram, engine: Engine, command: str
+) -> None:
+    await deliver(channel, message_update(CHAT, command, language="bg"))
+    replies = fake.sent(CHAT)
+    assert replies, command
+    bulgarian = {engine.replies.welcome("bg").text, engine.replies.help("bg").text, engine.replies.topics("bg").text,
+                 engine.replies.choose_language("bg").text, engine.replies.privacy("bg", 90).text,
+                 engine.replies.forgotten("bg").text, "Нямате отворен въпрос към консултант."}
+    first = replies[0]["text"]
+    assert first in bulgarian or first.startswith("Консултант ще ви отговори тук"), (command, first)
+
+
+async def test_run_in_webhook_mode_registers_the_webhook_and_serves_it(fake: FakeTelegram, tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "bot.toml"
+    config.write_text(
+        f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "sqlite+aiosqlite:///bot.db"\n'
+        f'[telegram]\nenabled = true\nmode = "webhook"\napi_base_url = "{fake.url}"\n'
+        f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n'
+    )
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": "hook-secret"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "run", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.05)
+            [hook] = fake.called("setWebhook")
+            assert hook["url"] == "https://bot.example.org/telegram" and hook["secret_token"] == "hook-secret"
+            assert set(hook["allowed_updates"]) == {"message", "callback_query"}
+            response = await client.post(f"http://127.0.0.1:{port}/telegram", json=message_update(CHAT, "hello"),
+                                          headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"})
+            assert response.status_code == 200
+        for _ in range(100):
+            if fake.sent(CHAT):
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()
+    assert fake.sent(CHAT)[0]["text"].startswith("Hello!")

@@ -66,11 +66,12 @@ async def test_a_detected_language_is_remembered_for_short_follow_ups(chat: Engi
     assert reply.language == "ru"
 
 
-async def test_the_platform_hint_sets_the_language_of_start(chat: Engine) -> None:
-    reply = await say(chat, "/start", hint="ar")
-    assert reply.language == "ar"
-    assert [b.payload for b in reply.buttons] == [f"l:{code}" for code in LANGUAGES]
-    assert [b.label for b in reply.buttons][3] == "Українська"
+async def test_start_offers_languages_then_topics_in_the_platforms_language(chat: Engine) -> None:
+    welcome, topics = await chat.handle(Inbound(ME, text="/start", language_hint="ar"))
+    assert welcome.language == topics.language == "ar"
+    assert [b.payload for b in welcome.buttons] == [f"l:{code}" for code in LANGUAGES]
+    assert [b.label for b in welcome.buttons][3] == "Українська"
+    assert [b.payload for b in topics.buttons][0] == "t:residence"
 
 
 async def test_deep_links_choose_a_language_or_open_a_topic(chat: Engine) -> None:
