@@ -22,7 +22,8 @@ from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# benchmarks/queue.py would shadow the standard library's queue module: use the repository root instead
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"] + [str(ROOT)]
 
 from bot.config import load_config  # noqa: E402
 from bot.core.engine import Engine  # noqa: E402

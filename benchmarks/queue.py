@@ -20,14 +20,12 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE] + [os.p
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
 import random  # noqa: E402
-import secrets  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.ext.asyncio import create_async_engine  # noqa: E402
 
 from bot.config import HandoffSection  # noqa: E402
 from bot.core.handoff import ConsultantInfo, Desk, DeskError  # noqa: E402
@@ -39,6 +37,7 @@ from bot.storage.models import Ticket, User, utcnow  # noqa: E402
 from bot.storage.outbox import SqlOutbox  # noqa: E402
 from bot.tables import format_table  # noqa: E402
 from bot.types import Outbound  # noqa: E402
+from tests.fakes.postgres import create_scratch_database, drop_scratch_database  # noqa: E402
 
 LANGUAGES = ("bg", "en", "ru", "uk", "ar", "fa")
 CONSULTANTS = 20
@@ -129,22 +128,6 @@ async def measure(url: str, tickets: int) -> list[object]:
     ]
 
 
-async def postgres_database(admin_url: str) -> tuple[str, str]:
-    name = f"mb_bench_{secrets.token_hex(4)}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), name
-
-
-async def drop(admin_url: str, name: str) -> None:
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=10_000)
@@ -155,14 +138,14 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         rows.append(await measure(f"sqlite+aiosqlite:///{folder}/bench.db", args.tickets))
     try:
-        url, name = await postgres_database(args.postgres)
+        url = await create_scratch_database(args.postgres, "mb_bench")
     except Exception as exc:  # noqa: BLE001 - the table says why PostgreSQL is missing
         print(f"PostgreSQL not measured: {exc}")
     else:
         try:
             rows.append(await measure(url, args.tickets))
         finally:
-            await drop(args.postgres, name)
+            await drop_scratch_database(url, args.postgres)
     print(f"{CONSULTANTS} consultants claiming and replying at once, then {DISPATCHERS} dispatchers delivering")
     print(format_table(
         ["database", "tickets", "claimed", "claims/s", "lost races", "double claims", "delivered", "delivered/s",

@@ -1,20 +1,18 @@
 from __future__ import annotations
 
 import os
-import secrets
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import build_engine
 from bot.config import Config, load_config
 from bot.core.engine import Engine
 from bot.storage.database import Database
+from tests.fakes.postgres import create_scratch_database, drop_scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("bg", "en", "ru", "uk", "ar", "fa")
@@ -51,29 +49,14 @@ POSTGRES_ENV = "MIGRANT_BOT_TEST_POSTGRES_URL"
 
 
 async def _postgres_database() -> tuple[str, str]:
-    """Create a fresh database on the server in $MIGRANT_BOT_TEST_POSTGRES_URL; return (its url, admin url)."""
+    """A fresh database on the server in $MIGRANT_BOT_TEST_POSTGRES_URL: (its url, the admin url)."""
     admin_url = os.environ.get(POSTGRES_ENV, "")
     if not admin_url:
         pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres)")
-    name = f"mb_test_{secrets.token_hex(4)}"
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except (OSError, Exception) as exc:  # the server is down or refuses: a skip that says why, never a pass
+        return await create_scratch_database(admin_url), admin_url
+    except Exception as exc:  # the server is down or refuses: a skip that says why, never a pass
         pytest.skip(f"PostgreSQL at {make_url(admin_url).render_as_string(hide_password=True)} is not usable: {exc}")
-    finally:
-        await admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), admin_url
-
-
-async def _drop_postgres_database(url: str, admin_url: str) -> None:
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -86,7 +69,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     try:
         yield url
     finally:
-        await _drop_postgres_database(url, admin_url)
+        await drop_scratch_database(url, admin_url)
 
 
 @pytest.fixture

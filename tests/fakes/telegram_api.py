@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from urllib.parse import parse_qsl
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Migrant Help", "usernam
 class Call:
     method: str
     params: dict[str, Any]
+    at: float = field(default_factory=time.perf_counter)  # when it arrived, for latency measurements
 
 
 @dataclass
