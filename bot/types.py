@@ -44,6 +44,7 @@ class Inbound:
     language_hint: str | None = None
     display_name: str | None = None
     attachment: str | None = None
+    dedupe_key: str | None = None  # the service's id for this event (Telegram update_id): handled once
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Telegram: python-telegram-bot parses updates and calls the Bot API; the engine does everything else.
 
 Private chats go to the engine; updates from the consultants' group go to its handler; in any other group the
-bot stays silent. Every callback query is answered, every update is handled once (the id is recorded before
-handling), and every text sent is HTML-escaped.
+bot stays silent. Every callback query is answered, every update is handled once (its id is recorded before it
+is handled: by the user store for private chats, by `first_time` for the group), and every text sent is
+HTML-escaped.
 """
 
 from __future__ import annotations
@@ -82,31 +83,31 @@ class TelegramChannel:
 
     async def process(self, update: Update) -> None:
         """Handle one update; never raises, so one bad update cannot stop polling or the webhook."""
+        key = str(update.update_id)
         try:
-            if not await self._first_time(str(update.update_id)):
-                log.info("update %s seen before: ignored", update.update_id)
-                return
             chat = update.effective_chat
             if self._group is not None and chat is not None and chat.id == self._group_chat_id:
-                await self._group(update)
+                if await self._first_time(key):
+                    await self._group(update)
             elif update.callback_query is not None:
-                await self._callback(update.callback_query)
+                await self._callback(update.callback_query, key)
             elif update.message is not None and update.message.chat.type == ChatType.PRIVATE:
-                await self._message(update.message)
+                await self._message(update.message, key)
         except Exception:
             log.exception("telegram update %s failed", update.update_id)
 
-    async def _message(self, message: Message) -> None:
+    async def _message(self, message: Message, key: str) -> None:
         user = message.from_user
         inbound = Inbound(
             Address(CHANNEL, str(message.chat.id)),
             text=message.text or message.caption or "",
             language_hint=user.language_code if user else None,
             attachment=attachment_of(message),
+            dedupe_key=key,
         )
         await self._reply(await self._handle(inbound))
 
-    async def _callback(self, query: CallbackQuery) -> None:
+    async def _callback(self, query: CallbackQuery, key: str) -> None:
         try:
             await query.answer()
         except TelegramError as exc:  # an expired query cannot be answered; the press is still handled
@@ -115,7 +116,8 @@ class TelegramChannel:
         if chat is None or chat.type != ChatType.PRIVATE:
             return
         inbound = Inbound(
-            Address(CHANNEL, str(chat.id)), payload=query.data or "", language_hint=query.from_user.language_code
+            Address(CHANNEL, str(chat.id)), payload=query.data or "", language_hint=query.from_user.language_code,
+            dedupe_key=key,
         )
         await self._reply(await self._handle(inbound))
 

@@ -20,7 +20,7 @@ from bot.core.language import LanguageDetector
 from bot.core.replies import Message, Replies
 from bot.core.safety import SafetyCheck
 from bot.core.smalltalk import INTENTS, SmallTalk
-from bot.core.state import UserState, UserStore
+from bot.core.state import Turn, UserState, UserStore
 from bot.core.stopwords import FUNCTION_WORDS
 from bot.core.text import clean_input, fold, latin_to_cyrillic, script_of
 from bot.i18n import RTL_LANGUAGES, I18n, isolate_ltr_runs
@@ -197,7 +197,10 @@ class Engine:
         store = self.store
         if store is None:
             raise RuntimeError("Engine.handle needs a store; use understand() for stateless use")
-        state = await store.touch(inbound.address)
+        state = await store.touch(inbound.address, inbound.dedupe_key)
+        if state is None:
+            log.info("%s: an update seen before, ignored", inbound.address.channel)
+            return []
         text = clean_input(inbound.text)
         if self.flood is not None:
             verdict = self.flood.check(inbound.address)
@@ -223,32 +226,31 @@ class Engine:
             inbound.address.channel, understanding.action, understanding.lang, understanding.entry,
             understanding.confidence,
         )
-        if understanding.language_source == "detected" and understanding.lang != state.language:
-            await store.set_language(inbound.address, understanding.lang, chosen=False)
-        await store.log_event(inbound.address, understanding.action, understanding.entry, understanding.lang)
-        if self.desk is not None:
-            routed = await self._to_desk(self.desk, inbound, text, understanding)
-            if routed is not None:
-                return routed
-        if understanding.action in ("handoff", "suggest") and understanding.detail != "asked_human":
-            await store.record_unanswered(inbound.address, text, understanding.lang, understanding.confidence)
-        return [self.outbound(inbound, understanding.lang, self.message_for(understanding))]
+        routed = await self._to_desk(self.desk, inbound, state, text, understanding) if self.desk else None
+        to_faq = routed is None and understanding.detail != "asked_human"
+        await store.record_turn(inbound.address, Turn(
+            understanding.action, understanding.entry, understanding.lang,
+            detected_language=understanding.lang
+            if understanding.language_source == "detected" and understanding.lang != state.language else None,
+            question=text if to_faq and self.desk is not None and understanding.action != "smalltalk" else None,
+            unanswered=(text, understanding.confidence)
+            if to_faq and understanding.action in ("handoff", "suggest") else None,
+        ))
+        return routed or [self.outbound(inbound, understanding.lang, self.message_for(understanding))]
 
     async def _to_desk(
-        self, desk: Desk, inbound: Inbound, text: str, understanding: Understanding
+        self, desk: Desk, inbound: Inbound, state: UserState, text: str, understanding: Understanding
     ) -> list[Outbound] | None:
         """Tickets come before the FAQ, safety before tickets: an emergency is answered, then queued as urgent."""
         lang = understanding.lang
         if understanding.action == "emergency":
             ack = await desk.open(inbound.address, lang, "high_risk", understanding.topic, [text], urgent=True)
             return [self.outbound(inbound, lang, self.message_for(understanding)), self.outbound(inbound, lang, ack)]
-        ticket = await desk.current(inbound.address)
+        ticket = await desk.current(inbound.address) if state.has_tickets else None
         if ticket is not None and not (ticket.status == "closed" and understanding.action == "smalltalk"):
             return [self.outbound(inbound, lang, await desk.join(ticket, text, lang))]
         if understanding.detail == "asked_human":
             return [self.outbound(inbound, lang, await desk.open(inbound.address, lang, "asked_human", None, []))]
-        if understanding.action in ("answer", "suggest", "handoff"):
-            await desk.remember(inbound.address, text)
         return None
 
     async def _press(self, store: UserStore, inbound: Inbound, state: UserState, payload: str) -> list[Outbound]:
@@ -284,7 +286,7 @@ class Engine:
         """Media cannot be read here, but a consultant can open it: while a ticket is open, it joins the ticket."""
         language = self._fallback_language(inbound, state)
         if self.desk is not None:
-            ticket = await self.desk.current(inbound.address)
+            ticket = await self.desk.current(inbound.address) if state.has_tickets else None
             if ticket is not None and ticket.status != "closed":
                 note = f"[{inbound.attachment}] {caption}".strip()
                 return [self.outbound(inbound, language, await self.desk.join(ticket, note, language))]

@@ -86,8 +86,6 @@ class DeskStore(Protocol):
 
     async def cancel(self, address: Address) -> TicketInfo | None: ...
 
-    async def remember_question(self, address: Address, text: str) -> None: ...
-
     async def take_question(self, address: Address, newer_than: dt.datetime) -> str | None: ...
 
     async def claim(self, ticket_id: int, name: str) -> TicketInfo: ...
@@ -191,9 +189,6 @@ class Desk:
         if ticket is None:
             return Message(_("You have no open question for a consultant."))
         return Message(_("Your question {ref} is withdrawn. Write any time if you need us.").format(ref=ticket.pseudonym))
-
-    async def remember(self, address: Address, text: str) -> None:
-        await self.store.remember_question(address, text)
 
     # -- the consultant's side -------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """What the conversation needs to remember about a user, as an interface the storage layer implements.
 
 The core depends on this protocol, not on SQLAlchemy, so `migrant-bot ask` runs without a database and tests can
-use the in-memory store.
+use the in-memory store. A message costs two round trips: `touch` when it arrives, `record_turn` once it is
+understood; button presses and commands use the smaller calls.
 """
 
 from __future__ import annotations
@@ -16,16 +17,31 @@ from bot.types import Address
 class UserState:
     language: str | None = None
     chosen: bool = False  # the user picked the language; detection no longer changes it
+    has_tickets: bool = False  # the user has had a ticket: only then is the desk asked about it
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one understood message changes, written at once."""
+
+    action: str
+    entry_id: str | None
+    language: str
+    detected_language: str | None = None  # a language detected from the text, to remember (not as chosen)
+    question: str | None = None  # kept at most an hour, for a consultant the user may ask for next
+    unanswered: tuple[str, float] | None = None  # (text, score) kept for the FAQ admins
 
 
 class UserStore(Protocol):
-    async def touch(self, address: Address) -> UserState: ...
+    async def touch(self, address: Address, dedupe_key: str | None = None) -> UserState | None:
+        """The user's state, creating the user if new; None when `dedupe_key` was seen before."""
+        ...
+
+    async def record_turn(self, address: Address, turn: Turn) -> None: ...
 
     async def set_language(self, address: Address, language: str, chosen: bool) -> None: ...
 
     async def log_event(self, address: Address, action: str, entry_id: str | None, language: str) -> None: ...
-
-    async def record_unanswered(self, address: Address, text: str, language: str, score: float) -> None: ...
 
     async def record_feedback(
         self, address: Address, entry_id: str | None, ticket_id: int | None, helpful: bool
@@ -39,21 +55,33 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.users: dict[Address, UserState] = {}
+        self.seen: set[str] = set()
         self.events: list[tuple[Address, str, str | None, str]] = []
         self.unanswered: list[tuple[Address, str, str, float]] = []
+        self.questions: dict[Address, str] = {}
         self.feedback: list[tuple[Address, str | None, int | None, bool]] = []
 
-    async def touch(self, address: Address) -> UserState:
+    async def touch(self, address: Address, dedupe_key: str | None = None) -> UserState | None:
+        if dedupe_key is not None:
+            if dedupe_key in self.seen:
+                return None
+            self.seen.add(dedupe_key)
         return self.users.setdefault(address, UserState())
+
+    async def record_turn(self, address: Address, turn: Turn) -> None:
+        if turn.detected_language is not None:
+            await self.set_language(address, turn.detected_language, chosen=False)
+        await self.log_event(address, turn.action, turn.entry_id, turn.language)
+        if turn.question is not None:
+            self.questions[address] = turn.question
+        if turn.unanswered is not None:
+            self.unanswered.append((address, turn.unanswered[0], turn.language, turn.unanswered[1]))
 
     async def set_language(self, address: Address, language: str, chosen: bool) -> None:
         self.users[address] = UserState(language, chosen)
 
     async def log_event(self, address: Address, action: str, entry_id: str | None, language: str) -> None:
         self.events.append((address, action, entry_id, language))
-
-    async def record_unanswered(self, address: Address, text: str, language: str, score: float) -> None:
-        self.unanswered.append((address, text, language, score))
 
     async def record_feedback(
         self, address: Address, entry_id: str | None, ticket_id: int | None, helpful: bool
@@ -63,5 +91,6 @@ class MemoryStore:
     async def forget(self, address: Address) -> None:
         self.feedback = [f for f in self.feedback if f[0] != address]
         self.users.pop(address, None)
+        self.questions.pop(address, None)
         self.events = [e for e in self.events if e[0] != address]
         self.unanswered = [u for u in self.unanswered if u[0] != address]

@@ -168,11 +168,6 @@ class SqlDesk:
             session.add(TicketMessage(ticket_id=ticket.id, author="system", text="withdrawn by the user", at=now))
             return await self._info(session, ticket)
 
-    async def remember_question(self, address: Address, text: str) -> None:
-        async with self._db.sessions.begin() as session:
-            user = await get_or_create_user(session, address)
-            user.last_question, user.last_question_at = text, utcnow()
-
     async def take_question(self, address: Address, newer_than: dt.datetime) -> str | None:
         async with self._db.sessions.begin() as session:
             user = await find_user(session, address)

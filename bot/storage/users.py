@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.state import UserState
+from bot.core.state import Turn, UserState
 from bot.storage.database import Database
-from bot.storage.models import Event, Feedback, Outbox, Ticket, TicketMessage, Unanswered, User, utcnow
+from bot.storage.models import (
+    Event, Feedback, Outbox, ProcessedUpdate, Ticket, TicketMessage, Unanswered, User, utcnow,
+)
 from bot.types import Address
 
 
@@ -45,12 +47,31 @@ class SqlUserStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def touch(self, address: Address) -> UserState:
+    async def touch(self, address: Address, dedupe_key: str | None = None) -> UserState | None:
         async with self._db.sessions.begin() as session:
+            if dedupe_key is not None:
+                try:
+                    async with session.begin_nested():
+                        session.add(ProcessedUpdate(channel=address.channel, key=dedupe_key, at=utcnow()))
+                except IntegrityError:
+                    return None
             user = await get_or_create_user(session, address)
             user.last_seen = utcnow()
             user.active = True
-            return UserState(user.language, user.language_chosen)
+            has_tickets = await session.scalar(select(exists().where(Ticket.user_id == user.id)))
+            return UserState(user.language, user.language_chosen, bool(has_tickets))
+
+    async def record_turn(self, address: Address, turn: Turn) -> None:
+        async with self._db.sessions.begin() as session:
+            user = await get_or_create_user(session, address)
+            if turn.detected_language is not None and not user.language_chosen:
+                user.language = turn.detected_language
+            session.add(Event(user_id=user.id, action=turn.action, entry_id=turn.entry_id, language=turn.language))
+            if turn.question is not None:
+                user.last_question, user.last_question_at = turn.question, utcnow()
+            if turn.unanswered is not None:
+                text, score = turn.unanswered
+                session.add(Unanswered(user_id=user.id, text=text, language=turn.language, score=score))
 
     async def set_language(self, address: Address, language: str, chosen: bool) -> None:
         async with self._db.sessions.begin() as session:
@@ -62,11 +83,6 @@ class SqlUserStore:
         async with self._db.sessions.begin() as session:
             user = await get_or_create_user(session, address)
             session.add(Event(user_id=user.id, action=action, entry_id=entry_id, language=language))
-
-    async def record_unanswered(self, address: Address, text: str, language: str, score: float) -> None:
-        async with self._db.sessions.begin() as session:
-            user = await get_or_create_user(session, address)
-            session.add(Unanswered(user_id=user.id, text=text, language=language, score=score))
 
     async def record_feedback(
         self, address: Address, entry_id: str | None, ticket_id: int | None, helpful: bool

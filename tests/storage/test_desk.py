@@ -14,6 +14,7 @@ from bot.storage.desk import SqlDesk
 from bot.storage.models import Outbox, TicketMessage
 from bot.storage.outbox import SqlOutbox
 from bot.storage.users import SqlUserStore
+from bot.core.state import Turn
 from bot.types import Address
 from tests.conftest import LANGUAGES
 
@@ -56,9 +57,9 @@ async def test_the_acknowledgement_tells_office_hours_in_the_users_language(data
     assert "Пожалуйста, напишите" in ack.text  # no question yet: the user is asked for one
 
 
-async def test_the_question_asked_just_before_goes_into_the_ticket(desk: Desk) -> None:
+async def test_the_question_asked_just_before_goes_into_the_ticket(desk: Desk, database: Database) -> None:
     desk = Desk(desk.store, I18n(LANGUAGES), HandoffSection())  # the real clock: the question is an hour fresh
-    await desk.remember(ME, "can my cat get a passport")
+    await SqlUserStore(database).record_turn(ME, Turn("handoff", None, "en", question="can my cat get a passport"))
     await desk.open(ME, "en", "low_confidence", None, [])
     [ticket] = await desk.store.list_tickets()
     _, lines = await desk.store.show(ticket.id)

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 from bot.storage.database import MIGRATIONS, Database
 from bot.storage.models import Event, Unanswered, User
 from bot.storage.users import SqlUserStore
+from bot.core.state import Turn
 from bot.types import Address
 
 ME = Address("console", "u1")
@@ -42,8 +43,7 @@ async def test_forget_erases_the_user_and_everything_linked(database: Database) 
     store = SqlUserStore(database)
     for address in (ME, OTHER):
         await store.touch(address)
-        await store.log_event(address, "answer", "health-insurance-cost", "en")
-        await store.record_unanswered(address, f"question of {address.chat_id}", "en", 0.2)
+        await store.record_turn(address, Turn("suggest", None, "en", unanswered=(f"question of {address.chat_id}", 0.2)))
     await store.forget(ME)
     async with database.sessions() as session:
         users = (await session.scalars(select(User.chat_id))).all()
@@ -56,8 +56,7 @@ async def test_forget_erases_the_user_and_everything_linked(database: Database) 
 async def test_purge_removes_what_is_older_than_retention(database: Database) -> None:
     store = SqlUserStore(database)
     await store.touch(ME)
-    await store.log_event(ME, "answer", None, "en")
-    await store.record_unanswered(ME, "old question", "en", 0.1)
+    await store.record_turn(ME, Turn("handoff", None, "en", unanswered=("old question", 0.1)))
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=91)
     assert await database.purge(90) == 0
     assert await database.purge(90, now=later) == 3
@@ -66,6 +65,26 @@ async def test_purge_removes_what_is_older_than_retention(database: Database) ->
 
 async def test_unanswered_questions_are_listed_newest_first(database: Database) -> None:
     store = SqlUserStore(database)
-    await store.record_unanswered(ME, "first", "en", 0.1)
-    await store.record_unanswered(ME, "second", "ru", 0.3)
+    await store.record_turn(ME, Turn("handoff", None, "en", unanswered=("first", 0.1)))
+    await store.record_turn(ME, Turn("suggest", None, "ru", unanswered=("second", 0.3)))
     assert [q.text for q in await store.unanswered(days=1)] == ["second", "first"]
+
+
+async def test_touch_handles_an_update_once_and_tells_who_has_tickets(database: Database) -> None:
+    store = SqlUserStore(database)
+    first = await store.touch(ME, dedupe_key="update-1")
+    assert first is not None and not first.has_tickets
+    assert await store.touch(ME, dedupe_key="update-1") is None
+    assert await store.touch(OTHER, dedupe_key="update-2") is not None
+
+
+async def test_a_turn_is_recorded_at_once(database: Database) -> None:
+    store = SqlUserStore(database)
+    await store.record_turn(ME, Turn("suggest", "health-insurance-cost", "ru", detected_language="ru",
+                                     question="skolko stoit", unanswered=("skolko stoit", 0.5)))
+    state = await store.touch(ME)
+    assert state is not None and (state.language, state.chosen) == ("ru", False)
+    assert [q.text for q in await store.unanswered(days=1)] == ["skolko stoit"]
+    async with database.sessions() as session:
+        assert (await session.scalars(select(User.last_question))).all() == ["skolko stoit"]
+        assert (await session.scalars(select(Event.entry_id))).all() == ["health-insurance-cost"]
