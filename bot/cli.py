@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("run", help="run every enabled chat channel, the outbox dispatcher and the HTTP app")
+    viber = commands.add_parser("viber", help="the Viber channel").add_subparsers(dest="viber_command", required=True)
+    viber.add_parser("set-webhook", help="point Viber at [web] public_url + /viber and print Viber's answer")
 
     chat = commands.add_parser("chat", help="chat with the bot in this terminal")
     chat.add_argument("--lang", metavar="LL", help="the language to answer in, as if chosen by the user")
@@ -209,6 +211,29 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_viber(config: Config, args: argparse.Namespace) -> int:
+    import httpx
+
+    from bot.channels.viber import call, webhook_request
+    from bot.types import DeliveryError
+
+    if not config.web.public_url:
+        raise UsageError(f"{config.source}: [web] public_url: set the bot's public https:// address first")
+    token = config.secret("viber", "token_env")
+
+    async def go() -> dict[str, object]:
+        async with httpx.AsyncClient() as client:
+            url = config.web.public_url.rstrip("/") + "/viber"
+            return await call(client, config.viber.api_base_url, token, "set_webhook", webhook_request(url))
+
+    try:
+        answer = asyncio.run(go())
+    except DeliveryError as exc:
+        raise UsageError(str(exc)) from exc
+    print(json.dumps(answer, ensure_ascii=False))
+    return 0 if answer.get("status") == 0 else 1
+
+
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from bot import runner
 
@@ -217,7 +242,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "run": cmd_run, "ask": cmd_ask, "chat": cmd_chat, "kb": cmd_kb, "db": cmd_db, "eval": cmd_eval,
+    "run": cmd_run, "viber": cmd_viber, "ask": cmd_ask, "chat": cmd_chat, "kb": cmd_kb, "db": cmd_db, "eval": cmd_eval,
     "consultant": desk_cli.run, "queue": desk_cli.run,
 }
 

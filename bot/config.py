@@ -130,6 +130,25 @@ class TelegramSection:
 
 
 @dataclass(frozen=True)
+class ViberSection:
+    enabled: bool = False
+    token_env: str = "VIBER_AUTH_TOKEN"
+    api_base_url: str = "https://chatapi.viber.com/pa"
+    sender_name: str = "Migrant Help"
+    sender_avatar: str = ""
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        if not self.api_base_url.startswith(("http://", "https://")):
+            found.append(("api_base_url", "must start with http:// or https://"))
+        if not 1 <= len(self.sender_name) <= 28:
+            found.append(("sender_name", "must be 1 to 28 characters (Viber's limit)"))
+        if not self.token_env.strip():
+            found.append(("token_env", "must name an environment variable"))
+        return found
+
+
+@dataclass(frozen=True)
 class WebSection:
     host: str = "127.0.0.1"
     port: int = 8080
@@ -146,7 +165,7 @@ class WebSection:
 
 _SECTIONS: dict[str, type] = {
     "bot": BotSection, "classifier": ClassifierSection, "handoff": HandoffSection, "telegram": TelegramSection,
-    "web": WebSection,
+    "viber": ViberSection, "web": WebSection,
 }
 
 
@@ -158,6 +177,7 @@ class Config:
     classifier: ClassifierSection = field(default_factory=ClassifierSection)
     handoff: HandoffSection = field(default_factory=HandoffSection)
     telegram: TelegramSection = field(default_factory=TelegramSection)
+    viber: ViberSection = field(default_factory=ViberSection)
     web: WebSection = field(default_factory=WebSection)
 
     @property

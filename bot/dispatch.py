@@ -20,7 +20,9 @@ class Sender(Protocol):
     channel: str
     max_length: int
 
-    async def send(self, message: Outbound) -> None: ...
+    async def send(self, message: Outbound) -> str | None:
+        """Deliver one message; return the service's id for it when it gives one (for delivery receipts)."""
+        ...
 
 
 class Dispatcher:
@@ -44,10 +46,13 @@ class Dispatcher:
             return False
         message = item.outbound()
         parts = split_message(message.text, sender.max_length)
+        provider_id: str | None = None
         try:
             for number, part in enumerate(parts):
                 last = number == len(parts) - 1
-                await sender.send(Outbound(message.address, part, message.buttons if last else (), message.language))
+                provider_id = await sender.send(
+                    Outbound(message.address, part, message.buttons if last else (), message.language)
+                )
         except DeliveryError as exc:
             if exc.permanent or item.attempts >= self._max_attempts:
                 log.warning("outbox %s to %s failed for good: %s", item.id, item.address.channel, exc)
@@ -58,7 +63,7 @@ class Dispatcher:
                 delay = exc.retry_after or min(self._max_delay, self._base_delay * 2 ** (item.attempts - 1))
                 await self._outbox.retry(item, str(exc), delay)
             return False
-        await self._outbox.sent(item)
+        await self._outbox.sent(item, provider_id)
         return True
 
     async def deliver_once(self, channel: str, chat_id: str | None = None, limit: int = 20) -> int:

@@ -47,6 +47,10 @@ class UserStore(Protocol):
         self, address: Address, entry_id: str | None, ticket_id: int | None, helpful: bool
     ) -> None: ...
 
+    async def deactivate(self, address: Address) -> None:
+        """The user left (unsubscribed, blocked the bot): send them nothing more."""
+        ...
+
     async def forget(self, address: Address) -> None: ...
 
 
@@ -60,12 +64,14 @@ class MemoryStore:
         self.unanswered: list[tuple[Address, str, str, float]] = []
         self.questions: dict[Address, str] = {}
         self.feedback: list[tuple[Address, str | None, int | None, bool]] = []
+        self.inactive: set[Address] = set()
 
     async def touch(self, address: Address, dedupe_key: str | None = None) -> UserState | None:
         if dedupe_key is not None:
             if dedupe_key in self.seen:
                 return None
             self.seen.add(dedupe_key)
+        self.inactive.discard(address)
         return self.users.setdefault(address, UserState())
 
     async def record_turn(self, address: Address, turn: Turn) -> None:
@@ -88,7 +94,11 @@ class MemoryStore:
     ) -> None:
         self.feedback.append((address, entry_id, ticket_id, helpful))
 
+    async def deactivate(self, address: Address) -> None:
+        self.inactive.add(address)
+
     async def forget(self, address: Address) -> None:
+        self.inactive.discard(address)
         self.feedback = [f for f in self.feedback if f[0] != address]
         self.users.pop(address, None)
         self.questions.pop(address, None)

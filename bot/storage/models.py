@@ -135,6 +135,8 @@ class Outbox(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)  # the service's id for the message
+    receipt: Mapped[str | None] = mapped_column(String(12))  # what the service reported: delivered, seen, failed
 
 
 class Feedback(Base):

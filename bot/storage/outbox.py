@@ -72,12 +72,20 @@ class SqlOutbox:
             rows = (await session.scalars(statement)).all()
             return sorted((_item(r) for r in rows), key=lambda i: i.id)
 
-    async def sent(self, item: OutboxItem) -> None:
+    async def sent(self, item: OutboxItem, provider_id: str | None = None) -> None:
         async with self._db.sessions.begin() as session:
             await session.execute(
                 update(Outbox).where(Outbox.id == item.id, Outbox.status == "sending")
-                .values(status="sent", sent_at=utcnow(), lease_until=None)
+                .values(status="sent", sent_at=utcnow(), lease_until=None, provider_id=provider_id)
             )
+
+    async def receipt(self, channel: str, provider_id: str, event: str) -> bool:
+        """Record what the service reported for a message it delivered; False if no outbox message has that id."""
+        async with self._db.sessions.begin() as session:
+            result = await session.execute(
+                update(Outbox).where(Outbox.channel == channel, Outbox.provider_id == provider_id).values(receipt=event)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def retry(self, item: OutboxItem, error: str, delay: float) -> None:
         async with self._db.sessions.begin() as session:

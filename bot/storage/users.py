@@ -94,6 +94,17 @@ class SqlUserStore:
                 Feedback(user_id=user.id, entry_id=entry_id, ticket_id=ticket_id if known else None, helpful=helpful)
             )
 
+    async def deactivate(self, address: Address) -> None:
+        async with self._db.sessions.begin() as session:
+            await session.execute(
+                update(User).where(User.channel == address.channel, User.chat_id == address.chat_id).values(active=False)
+            )
+            await session.execute(
+                update(Outbox).where(
+                    Outbox.channel == address.channel, Outbox.chat_id == address.chat_id, Outbox.status == "pending"
+                ).values(status="failed", last_error="the user left")
+            )
+
     async def forget(self, address: Address) -> None:
         async with self._db.sessions.begin() as session:
             user = await find_user(session, address)

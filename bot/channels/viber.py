@@ -1,0 +1,202 @@
+"""Viber: viberbot parses callbacks and builds messages; an async httpx client sends them.
+
+viberbot's own sender blocks and has a fixed URL, so sending is ours, on `[viber] api_base_url`. Every callback's
+X-Viber-Content-Signature (hex HMAC-SHA256 of the raw body, keyed by the auth token) is checked in constant time.
+Keyboard presses arrive as text messages carrying the button's ActionBody: ours start with PRESS, so they cannot
+be confused with what a person types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+from viberbot.api.messages import TextMessage
+from viberbot.api.viber_requests import (
+    ViberConversationStartedRequest,
+    ViberDeliveredRequest,
+    ViberFailedRequest,
+    ViberMessageRequest,
+    ViberSeenRequest,
+    ViberSubscribedRequest,
+    ViberUnsubscribedRequest,
+    create_request,
+)
+
+from bot.types import Address, Button, DeliveryError, Inbound, Outbound, split_message
+
+CHANNEL = "viber"
+PRESS = "#mb:"
+EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started", "message"]
+MEDIA_URL_KEYS = ("media", "url")
+# send_message statuses (Viber REST API): 6 receiver not subscribed, 12 too many requests; others are bad data
+NOT_SUBSCRIBED = {5, 6}
+TOO_MANY = {12}
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
+Deactivate = Callable[[Address], Awaitable[None]]
+Receipt = Callable[[str, str], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    status: int
+    body: dict[str, object] | None = None
+
+
+async def call(client: httpx.AsyncClient, api_base_url: str, token: str, method: str, payload: dict[str, object]) -> dict[str, object]:
+    """POST one Viber REST API method; transport trouble becomes a (retryable) DeliveryError."""
+    try:
+        response = await client.post(
+            f"{api_base_url.rstrip('/')}/{method}", json=payload, headers={"X-Viber-Auth-Token": token}, timeout=15
+        )
+        response.raise_for_status()
+        answer = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        raise DeliveryError(f"viber {method}: {exc}") from exc
+    return answer if isinstance(answer, dict) else {}
+
+
+def webhook_request(url: str) -> dict[str, object]:
+    return {"url": url, "event_types": EVENT_TYPES, "send_name": True, "send_photo": False}
+
+
+def signature_of(body: bytes, token: str) -> str:
+    return hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+
+
+def keyboard(buttons: tuple[Button, ...]) -> dict[str, object] | None:
+    """Viber's six-column grid: one button a row, short ones (👍 👎) three columns side by side."""
+    if not buttons:
+        return None
+    return {
+        "Type": "keyboard",
+        "DefaultHeight": False,
+        "Buttons": [
+            {"Columns": 3 if len(b.label) <= 3 else 6, "Rows": 1, "ActionType": "reply", "ActionBody": PRESS + b.payload,
+             "Text": b.label[:250], "Silent": True}
+            for b in buttons
+        ],
+    }
+
+
+class ViberChannel:
+    channel = CHANNEL
+    max_length = 7000
+
+    def __init__(
+        self, token: str, api_base_url: str, sender_name: str, sender_avatar: str, client: httpx.AsyncClient,
+        handle: Handler, deactivate: Deactivate, receipt: Receipt,
+    ) -> None:
+        self._token = token
+        self._api = api_base_url.rstrip("/")
+        self._sender = {"name": sender_name[:28], **({"avatar": sender_avatar} if sender_avatar else {})}
+        self._client = client
+        self._handle = handle
+        self._deactivate = deactivate
+        self._receipt = receipt
+
+    # -- callbacks --------------------------------------------------------------------------------------------
+
+    def authentic(self, body: bytes, signature: str) -> bool:
+        return hmac.compare_digest(signature_of(body, self._token).encode(), signature.strip().lower().encode())
+
+    def parse(self, body: bytes) -> object | None:
+        """The viberbot request for a body, or None for an event this bot does not know (answered 200)."""
+        data = json.loads(body)
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        try:
+            return create_request(data)
+        except Exception:  # viberbot raises bare Exceptions for unknown events and missing fields
+            log.info("viber callback %r ignored", data.get("event"))
+            return None
+
+    async def welcome(self, request: ViberConversationStartedRequest) -> CallbackResult:
+        """The one message Viber lets a bot send before the user writes: in the HTTP response body."""
+        inbound = Inbound(
+            Address(CHANNEL, request.user.id), text="/start", language_hint=request.user.language,
+            dedupe_key=f"c{request.message_token}",
+        )
+        replies = await self._handle(inbound)
+        if not replies:
+            return CallbackResult(200)
+        return CallbackResult(200, self._message(replies[0]))
+
+    async def process(self, request: object) -> None:
+        """Everything but conversation_started, after the 200 went back (Viber retries slow callbacks)."""
+        try:
+            if isinstance(request, ViberMessageRequest):
+                await self._reply(await self._handle(self._inbound(request)))
+            elif isinstance(request, ViberSubscribedRequest):
+                inbound = Inbound(Address(CHANNEL, request.user.id), text="/start", language_hint=request.user.language)
+                await self._reply(await self._handle(inbound))
+            elif isinstance(request, ViberUnsubscribedRequest):
+                await self._deactivate(Address(CHANNEL, request.user_id))
+            elif isinstance(request, (ViberDeliveredRequest, ViberSeenRequest, ViberFailedRequest)):
+                event = {ViberDeliveredRequest: "delivered", ViberSeenRequest: "seen", ViberFailedRequest: "failed"}
+                await self._receipt(str(request.message_token), event[type(request)])
+        except Exception:
+            log.exception("viber callback failed")
+
+    def _inbound(self, request: ViberMessageRequest) -> Inbound:
+        address = Address(CHANNEL, request.sender.id)
+        message = request.message.to_dict()
+        kind = message.get("type")
+        hint, key = request.sender.language, str(request.message_token)
+        text = str(message.get("text") or "")
+        if kind == "text" and text.startswith(PRESS):
+            return Inbound(address, payload=text[len(PRESS):], language_hint=hint, dedupe_key=key)
+        if kind == "text":
+            return Inbound(address, text=text, language_hint=hint, dedupe_key=key)
+        if kind == "location":
+            location = message.get("location") or {}
+            where = f"location {location.get('lat')},{location.get('lon')}" if isinstance(location, dict) else "location"
+            return Inbound(address, attachment=where, language_hint=hint, dedupe_key=key)
+        link = next((str(message[k]) for k in MEDIA_URL_KEYS if message.get(k)), "")
+        return Inbound(address, text=text, attachment=f"{kind} {link}".strip(), language_hint=hint, dedupe_key=key)
+
+    async def _reply(self, replies: list[Outbound]) -> None:
+        for reply in replies:
+            try:
+                await self.send(reply)
+            except DeliveryError as exc:
+                log.warning("reply to a viber user not sent: %s", exc)
+
+    # -- sending ----------------------------------------------------------------------------------------------
+
+    def _message(self, message: Outbound, text: str | None = None) -> dict[str, object]:
+        board = keyboard(message.buttons)
+        built = TextMessage(text=message.text if text is None else text, keyboard=board).to_dict()
+        return {"sender": self._sender, "min_api_version": 3, **built}
+
+    async def _post(self, method: str, payload: dict[str, object]) -> dict[str, object]:
+        return await call(self._client, self._api, self._token, method, payload)
+
+    async def send(self, message: Outbound) -> str | None:
+        """Send, split at 7000 characters; a non-zero status becomes a DeliveryError by its meaning."""
+        token: str | None = None
+        parts = split_message(message.text, self.max_length)
+        for number, part in enumerate(parts):
+            body = self._message(message if number == len(parts) - 1 else Outbound(message.address, part), part)
+            answer = await self._post("send_message", {"receiver": message.address.chat_id, **body})
+            status = int(str(answer.get("status", -1)))
+            if status != 0:
+                reason = f"viber status {status}: {answer.get('status_message', '')}"
+                if status in NOT_SUBSCRIBED:
+                    raise DeliveryError(reason, blocked=True)
+                if status in TOO_MANY:
+                    raise DeliveryError(reason, retry_after=30)
+                log.error("viber refused a message: %s", reason)
+                raise DeliveryError(reason, permanent=True)
+            token = str(answer.get("message_token", "")) or None
+        return token
+
+    async def set_webhook(self, url: str) -> dict[str, object]:
+        return await self._post("set_webhook", webhook_request(url))
