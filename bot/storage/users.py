@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import and_, case, delete, exists, func, select, update
+from sqlalchemy import insert as insert_core
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,31 +52,55 @@ class SqlUserStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
+    def _insert(self) -> Callable[..., Any]:
+        """The dialect's INSERT, which knows ON CONFLICT: one statement where a select and a write would be two."""
+        return pg_insert if self._db.engine.dialect.name == "postgresql" else sqlite_insert
+
     async def touch(self, address: Address, dedupe_key: str | None = None) -> UserState | None:
+        insert = self._insert()
+        now = utcnow()
         async with self._db.sessions.begin() as session:
             if dedupe_key is not None:
-                try:
-                    async with session.begin_nested():
-                        session.add(ProcessedUpdate(channel=address.channel, key=dedupe_key, at=utcnow()))
-                except IntegrityError:
+                seen = await session.execute(
+                    insert(ProcessedUpdate).values(channel=address.channel, key=dedupe_key, at=now)
+                    .on_conflict_do_nothing(index_elements=["channel", "key"])
+                )
+                if seen.rowcount == 0:  # type: ignore[attr-defined]
                     return None
-            user = await get_or_create_user(session, address)
-            user.last_seen = utcnow()
-            user.active = True
-            has_tickets = await session.scalar(select(exists().where(Ticket.user_id == user.id)))
-            return UserState(user.language, user.language_chosen, bool(has_tickets))
+            user_id, language, chosen = (await session.execute(
+                insert(User)
+                .values(channel=address.channel, chat_id=address.chat_id, language_chosen=False, first_seen=now,
+                        last_seen=now, active=True)
+                .on_conflict_do_update(index_elements=["channel", "chat_id"], set_={"last_seen": now, "active": True})
+                .returning(User.id, User.language, User.language_chosen)
+            )).one()
+            has_tickets = await session.scalar(select(exists().where(Ticket.user_id == user_id)))
+            return UserState(language, bool(chosen), bool(has_tickets))
 
     async def record_turn(self, address: Address, turn: Turn) -> None:
+        changes: dict[str, object] = {}
+        if turn.detected_language is not None:  # a chosen language is never overwritten by detection
+            changes["language"] = case((User.language_chosen.is_(True), User.language), else_=turn.detected_language)
+        if turn.question is not None:
+            changes.update(last_question=turn.question, last_question_at=utcnow())
+        mine = and_(User.channel == address.channel, User.chat_id == address.chat_id)
+        query = update(User).where(mine).values(**changes).returning(User.id) if changes else select(User.id).where(mine)
         async with self._db.sessions.begin() as session:
-            user = await get_or_create_user(session, address)
-            if turn.detected_language is not None and not user.language_chosen:
-                user.language = turn.detected_language
-            session.add(Event(user_id=user.id, action=turn.action, entry_id=turn.entry_id, language=turn.language))
-            if turn.question is not None:
-                user.last_question, user.last_question_at = turn.question, utcnow()
+            user_id = (await session.execute(query)).scalar_one_or_none()
+            if user_id is None:  # not there (erased in between, or never touched): the turn starts them afresh
+                user_id = (await get_or_create_user(session, address)).id
+                if changes:
+                    await session.execute(update(User).where(User.id == user_id).values(**changes))
+            await session.execute(
+                insert_core(Event).values(user_id=user_id, action=turn.action, entry_id=turn.entry_id,
+                                          language=turn.language, at=utcnow())
+            )
             if turn.unanswered is not None:
                 text, score = turn.unanswered
-                session.add(Unanswered(user_id=user.id, text=text, language=turn.language, score=score))
+                await session.execute(
+                    insert_core(Unanswered).values(user_id=user_id, text=text, language=turn.language, score=score,
+                                                   at=utcnow())
+                )
 
     async def set_language(self, address: Address, language: str, chosen: bool) -> None:
         async with self._db.sessions.begin() as session:
