@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -36,6 +37,23 @@ def bot_toml(tmp_path: Path) -> Path:
         "[bot]\n"
         f'knowledge_dir = "{ROOT / "knowledge"}"\n'
         'database_url = "sqlite+aiosqlite:///data/test.db"\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def free_port() -> int:
+    """A port nothing listens on now, for a `migrant-bot run` subprocess's HTTP app."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run_config(folder: Path, sections: str) -> Path:
+    """A bot.toml for `migrant-bot run` tests: the real knowledge base, a database in `folder`, then `sections`."""
+    path = folder / "bot.toml"
+    path.write_text(
+        f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "sqlite+aiosqlite:///bot.db"\n{sections}',
         encoding="utf-8",
     )
     return path

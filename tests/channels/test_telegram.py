@@ -28,7 +28,7 @@ from bot.storage.outbox import SqlOutbox
 from bot.storage.updates import SqlUpdateLog
 from bot.storage.users import SqlUserStore
 from bot.web import BackgroundWork, create_app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port, run_config
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
 
 CHAT = 555
@@ -247,11 +247,7 @@ def test_run_without_the_token_names_the_variable(tmp_path: Path) -> None:
 
 
 async def test_run_polls_answers_and_stops_on_sigterm(fake: FakeTelegram, tmp_path: Path) -> None:
-    config = tmp_path / "bot.toml"
-    config.write_text(
-        f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "sqlite+aiosqlite:///bot.db"\n'
-        f'[telegram]\nenabled = true\napi_base_url = "{fake.url}"\n'
-    )
+    config = run_config(tmp_path, f'[telegram]\nenabled = true\napi_base_url = "{fake.url}"\n')
     fake.updates.append(message_update(CHAT, "where can I learn bulgarian"))
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(config), "run",
@@ -287,17 +283,9 @@ async def test_every_command_answers_in_the_users_language(
 
 
 async def test_run_in_webhook_mode_registers_the_webhook_and_serves_it(fake: FakeTelegram, tmp_path: Path) -> None:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = tmp_path / "bot.toml"
-    config.write_text(
-        f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "sqlite+aiosqlite:///bot.db"\n'
-        f'[telegram]\nenabled = true\nmode = "webhook"\napi_base_url = "{fake.url}"\n'
-        f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n'
-    )
+    port = free_port()
+    config = run_config(tmp_path, f'[telegram]\nenabled = true\nmode = "webhook"\napi_base_url = "{fake.url}"\n'
+                                  f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n')
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": "hook-secret"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(config), "run", env=env, stderr=asyncio.subprocess.PIPE

@@ -29,7 +29,7 @@ from bot.storage.models import Outbox, User, utcnow
 from bot.storage.outbox import SqlOutbox
 from bot.web import BackgroundWork, create_app
 from tests.channels.test_telegram import engine_on
-from tests.conftest import ROOT
+from tests.conftest import free_port, run_config
 from tests.fakes.viber_api import TOKEN, FakeViber, conversation_started, event, message, signed
 
 ME = "01234567890A="
@@ -215,19 +215,11 @@ def test_set_webhook_by_hand_prints_vibers_answer(tmp_path: Path) -> None:
 
 
 async def test_run_serves_viber_and_sets_its_webhook(tmp_path: Path) -> None:
-    import socket
-
     fake = FakeViber()
     await fake.start()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = tmp_path / "bot.toml"
-    config.write_text(
-        f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "sqlite+aiosqlite:///bot.db"\n'
-        f'[viber]\nenabled = true\napi_base_url = "{fake.url}"\n'
-        f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n'
-    )
+    port = free_port()
+    config = run_config(tmp_path, f'[viber]\nenabled = true\napi_base_url = "{fake.url}"\n'
+                                  f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n')
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(config), "run",
         env={**os.environ, "VIBER_AUTH_TOKEN": TOKEN}, stderr=asyncio.subprocess.PIPE,
