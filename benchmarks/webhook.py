@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"] + [str(ROOT)]
 
 import httpx  # noqa: E402
-import uvicorn  # noqa: E402
 from telegram import Bot, Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 
@@ -34,6 +33,7 @@ from bot.core.flood import FloodGate  # noqa: E402
 from bot.storage.updates import SqlUpdateLog  # noqa: E402
 from bot.tables import format_table  # noqa: E402
 from bot.web import BackgroundWork, create_app  # noqa: E402
+from tests.fakes.serve import Served, serve  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update  # noqa: E402
 from tests.fakes.postgres import create_scratch_database, drop_scratch_database  # noqa: E402
 
@@ -42,13 +42,8 @@ QUESTION = "do I need health insurance?"
 Handle = Callable[[dict[str, object]], Awaitable[None]]
 
 
-async def serve(handle: Handle, work: BackgroundWork) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
-    app = create_app(handle, SECRET, lambda: True, work)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    return server, task, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/telegram"
+async def webhook(handle: Handle, work: BackgroundWork) -> Served:
+    return await serve(create_app(handle, SECRET, lambda: True, work))
 
 
 async def load(url: str, fake: FakeTelegram, updates: int, concurrency: int, first_chat: int) -> list[object]:
@@ -97,13 +92,12 @@ async def full_bot(fake: FakeTelegram, updates: int, concurrency: int, database_
         if update is not None:
             await channel.process(update)
 
-    server, task, url = await serve(handle, work)
+    served = await webhook(handle, work)
     try:
-        return await load(url, fake, updates, concurrency, first_chat=first_chat)
+        return await load(served.url + "/telegram", fake, updates, concurrency, first_chat=first_chat)
     finally:
         await work.drain()
-        server.should_exit = True
-        await task
+        await served.stop()
         await bot.shutdown()
         await runtime.close()
 
@@ -123,12 +117,11 @@ async def echo_bot(fake: FakeTelegram, updates: int, concurrency: int) -> list[o
 
     async with application:
         await application.start()
-        server, task, url = await serve(handle, work)
+        served = await webhook(handle, work)
         try:
-            return await load(url, fake, updates, concurrency, first_chat=50_000)
+            return await load(served.url + "/telegram", fake, updates, concurrency, first_chat=50_000)
         finally:
-            server.should_exit = True
-            await task
+            await served.stop()
             await application.stop()
 
 

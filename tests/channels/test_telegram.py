@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from telegram import Bot, Update
 
 from bot.channels.telegram import TelegramChannel
@@ -29,6 +28,7 @@ from bot.storage.updates import SqlUpdateLog
 from bot.storage.users import SqlUserStore
 from bot.web import BackgroundWork, create_app
 from tests.conftest import ROOT, free_port, run_config
+from tests.fakes.serve import serve
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
 
 CHAT = 555
@@ -214,12 +214,8 @@ async def test_the_webhook_checks_its_secret_and_answers_at_once(channel: Telegr
         assert update is not None
         await channel.process(update)
 
-    app = create_app(handle, "s3cret", lambda: True, work)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    served = await serve(create_app(handle, "s3cret", lambda: True, work))
+    url = served.url
     try:
         async with httpx.AsyncClient() as client:
             update = message_update(CHAT, "hello")
@@ -232,8 +228,7 @@ async def test_the_webhook_checks_its_secret_and_answers_at_once(channel: Telegr
             assert (await client.get(f"{url}/healthz")).status_code == 200
         await work.drain()
     finally:
-        server.should_exit = True
-        await serving
+        await served.stop()
     assert len(fake.sent(CHAT)) == 1
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import select, update
 
 from bot.channels.viber import PRESS, ViberChannel, signature_of
@@ -30,6 +29,7 @@ from bot.storage.outbox import SqlOutbox
 from bot.web import BackgroundWork, create_app
 from tests.channels.test_telegram import engine_on
 from tests.conftest import free_port, run_config
+from tests.fakes.serve import serve
 from tests.fakes.viber_api import TOKEN, FakeViber, conversation_started, event, message, signed
 
 ME = "01234567890A="
@@ -72,16 +72,10 @@ async def viber(engine: Engine, config: Config, tmp_path: Path) -> AsyncIterator
     channel = ViberChannel(TOKEN, fake.url, "Migrant Help", "", http, chat.handle, chat.store.deactivate,
                            lambda token, what: outbox.receipt("viber", token, what))
     work = BackgroundWork()
-    server = uvicorn.Server(uvicorn.Config(create_app(None, "", lambda: True, work, channel), host="127.0.0.1",
-                                           port=0, log_level="warning", lifespan="off"))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/viber"
+    served = await serve(create_app(None, "", lambda: True, work, channel))
     async with httpx.AsyncClient() as client:
-        yield Setup(fake, channel, database, work, url, client)
-    server.should_exit = True
-    await serving
+        yield Setup(fake, channel, database, work, served.url + "/viber", client)
+    await served.stop()
     await http.aclose()
     await database.close()
     await fake.stop()

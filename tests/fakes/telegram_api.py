@@ -13,11 +13,12 @@ from urllib.parse import parse_qsl
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from tests.fakes.serve import Served, serve
 
 TOKEN = "123456:TEST-token"
 BOT_USER = {"id": 123456, "is_bot": True, "first_name": "Migrant Help", "username": "migrant_help_bot"}
@@ -40,8 +41,7 @@ class FakeTelegram:
     _thread_id: int = 100
     url: str = ""
     _message_id: int = 0
-    _server: uvicorn.Server | None = None
-    _task: asyncio.Task[None] | None = None
+    _served: Served | None = None
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == "sendMessage"
@@ -103,18 +103,12 @@ class FakeTelegram:
         return True
 
     async def start(self) -> None:
-        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])])
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            await asyncio.sleep(0.01)
-        port = self._server.servers[0].sockets[0].getsockname()[1]
-        self.url = f"http://127.0.0.1:{port}"
+        self._served = await serve(Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])]))
+        self.url = self._served.url
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
+        if self._served is not None:
+            await self._served.stop()
 
 
 _update_id = 1000

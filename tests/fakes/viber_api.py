@@ -6,18 +6,17 @@ told to play "too many requests"; set_webhook and the rest answer 0. Callback bo
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bot.channels.viber import signature_of
+from tests.fakes.serve import Served, serve
 
 TOKEN = "44dafb7e0f40021e-61a47a1e6778d187-f2c5a676a07050b3"  # the token of viberbot's own signature test
 
@@ -29,8 +28,7 @@ class FakeViber:
     too_many: int = 0
     url: str = ""
     _token: int = 5000000000000000000
-    _server: uvicorn.Server | None = None
-    _task: asyncio.Task[None] | None = None
+    _served: Served | None = None
 
     def sent(self, receiver: str | None = None) -> list[dict[str, Any]]:
         return [p for m, p in self.calls if m == "send_message" and (receiver is None or p["receiver"] == receiver)]
@@ -53,17 +51,12 @@ class FakeViber:
                              "chat_hostname": "SN-CHAT-01_"})
 
     async def start(self) -> None:
-        app = Starlette(routes=[Route("/pa/{method}", self._endpoint, methods=["POST"])])
-        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-        self._task = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            await asyncio.sleep(0.01)
-        self.url = f"http://127.0.0.1:{self._server.servers[0].sockets[0].getsockname()[1]}/pa"
+        self._served = await serve(Starlette(routes=[Route("/pa/{method}", self._endpoint, methods=["POST"])]))
+        self.url = self._served.url + "/pa"
 
     async def stop(self) -> None:
-        if self._server is not None and self._task is not None:
-            self._server.should_exit = True
-            await self._task
+        if self._served is not None:
+            await self._served.stop()
 
 
 _token = 4912661846655238145

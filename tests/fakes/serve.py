@@ -1,0 +1,28 @@
+"""Serve an ASGI app on 127.0.0.1 at a free port, for fakes, tests and benchmarks."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import uvicorn
+from starlette.types import ASGIApp
+
+
+@dataclass
+class Served:
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+    url: str  # http://127.0.0.1:PORT
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await self.task
+
+
+async def serve(app: ASGIApp) -> Served:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    return Served(server, task, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}")
