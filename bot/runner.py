@@ -83,8 +83,10 @@ async def _start_telegram(config: Config, runtime: Runtime, parts: _Parts, token
             bot, config.telegram.consultant_chat_id, runtime.desk, runtime.desk_store,
             SqlCards(runtime.database, config.telegram.consultant_chat_id), config.handoff.urgent_reminder_minutes,
         )
+    assert engine.store is not None
     channel = parts.telegram = TelegramChannel(
-        bot, engine.handle, updates.first_time, config.telegram.consultant_chat_id, group.handle if group else None
+        bot, engine.handle, updates.first_time, config.telegram.consultant_chat_id, group.handle if group else None,
+        engine.store.deactivate,
     )
     menus = {lang: engine.replies.command_menu(lang) for lang in config.bot.languages}
     await channel.register_commands(menus)

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
 FirstTime = Callable[[str], Awaitable[bool]]
 GroupHandler = Callable[[Update], Awaitable[None]]
+Deactivate = Callable[[Address], Awaitable[None]]
 
 
 def attachment_of(message: Message) -> str | None:
@@ -71,10 +72,11 @@ class TelegramChannel:
 
     def __init__(
         self, bot: Bot, handle: Handler, first_time: FirstTime, group_chat_id: int = 0,
-        group: GroupHandler | None = None,
+        group: GroupHandler | None = None, deactivate: Deactivate | None = None,
     ) -> None:
         self.bot = bot
         self._handle = handle
+        self._deactivate = deactivate
         self._first_time = first_time
         self._group_chat_id = group_chat_id
         self._group = group
@@ -122,13 +124,17 @@ class TelegramChannel:
         await self._reply(await self._handle(inbound))
 
     async def _reply(self, replies: list[Outbound]) -> None:
-        """Immediate replies: wait out a 429 a few times; anything else is logged, as the user is not waiting."""
+        """Immediate replies: wait out a 429 a few times; a user who blocked the bot becomes inactive."""
         for reply in replies:
             for attempt in range(IMMEDIATE_TRIES):
                 try:
                     await self.send(reply)
                     break
                 except DeliveryError as exc:
+                    if exc.blocked:
+                        if self._deactivate is not None:
+                            await self._deactivate(reply.address)
+                        return
                     if exc.retry_after is None or attempt == IMMEDIATE_TRIES - 1:
                         log.warning("reply to a telegram chat not sent: %s", exc)
                         break

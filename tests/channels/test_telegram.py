@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 from telegram import Bot, Update
 
 from bot.channels.telegram import TelegramChannel
@@ -23,6 +24,7 @@ from bot.dispatch import Dispatcher
 from bot.i18n import I18n
 from bot.storage.database import Database
 from bot.storage.desk import SqlDesk
+from bot.storage.models import User
 from bot.storage.outbox import SqlOutbox
 from bot.storage.updates import SqlUpdateLog
 from bot.storage.users import SqlUserStore
@@ -67,7 +69,9 @@ def engine_on(engine: Engine, config: Config, database: Database, flood: int | N
 async def channel(fake: FakeTelegram, engine: Engine, config: Config, sqlite: Database) -> AsyncIterator[TelegramChannel]:
     bot = bot_for(fake)
     await bot.initialize()
-    yield TelegramChannel(bot, engine_on(engine, config, sqlite).handle, SqlUpdateLog(sqlite, "telegram").first_time)
+    chat = engine_on(engine, config, sqlite)
+    assert chat.store is not None
+    yield TelegramChannel(bot, chat.handle, SqlUpdateLog(sqlite, "telegram").first_time, deactivate=chat.store.deactivate)
     await bot.shutdown()
 
 
@@ -191,6 +195,17 @@ async def test_a_user_who_blocked_the_bot_is_marked_inactive(channel: TelegramCh
     await Dispatcher(SqlOutbox(sqlite), {"telegram": channel}).deliver_once("telegram")
     assert await SqlOutbox(sqlite).counts() == {"failed": 1}
     assert (await store.list_tickets())[0].delivery_failed
+
+
+async def test_a_user_who_blocked_the_bot_is_inactive_after_an_immediate_reply_fails(
+    channel: TelegramChannel, fake: FakeTelegram, sqlite: Database
+) -> None:
+    await deliver(channel, message_update(CHAT, "hello"))
+    fake.blocked.add(CHAT)
+    await deliver(channel, message_update(CHAT, "hello again"))
+    async with sqlite.sessions() as session:
+        assert (await session.scalars(select(User.active))).all() == [False]
+    assert len(fake.called("sendMessage")) == 2  # the refused one was not retried
 
 
 async def test_polling_handles_queued_updates_and_stops_cleanly(channel: TelegramChannel, fake: FakeTelegram) -> None:
