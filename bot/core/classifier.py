@@ -26,6 +26,7 @@ RESCORE_TOP = 12
 OOV_WEIGHT = 0.75  # an unknown word counts this much of the rarest known word: it is evidence of another topic
 _AR_PREFIXES = ("وال", "بال", "فال", "كال", "کال", "لل", "ال")
 
+PHRASE_BONUS = 0.06  # every word of a multi-word keyword ("refugee status") in the message: a strong sign
 W_COVERAGE = 0.55
 W_PARAPHRASE = 0.25
 W_SIMILARITY = 0.20
@@ -79,9 +80,10 @@ class _Index:
     # every known word by (first letter, length): a misspelling is compared only with words that could reach
     # the cutoff, so the cost stays flat as the knowledge base grows; a wrong first letter is not forgiven
     words: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    phrases: list[list[frozenset[str]]] = field(default_factory=list)  # per entry: its multi-word keywords' stems
     max_idf: float = 1.0
 
-    def build(self, texts: dict[str, list[str]]) -> None:
+    def build(self, texts: dict[str, list[str]], keywords: dict[str, list[str]]) -> None:
         postings: dict[str, set[int]] = defaultdict(set)
         words: set[str] = set()
         folded_docs: list[list[tuple[str, list[str]]]] = []
@@ -101,6 +103,8 @@ class _Index:
                 postings[s].add(index)
             self.stems.append(bag)
             folded_docs.append(folded)
+            phrases = [frozenset(content_stems(fold(k), self.language)) for k in keywords.get(entry_id, ())]
+            self.phrases.append([p for p in phrases if len(p) > 1])
         total = max(len(self.entry_ids), 1)
         self.postings = {s: sorted(ids) for s, ids in postings.items()}
         self.idf = {s: math.log((total + 1) / (len(ids) + 0.5)) for s, ids in self.postings.items()}
@@ -160,8 +164,9 @@ class _Index:
                 covered = sum(self.idf[s] for s in doc.stems & query_stems) / doc.weight
                 best_doc = max(best_doc, covered)
                 best_similarity = max(best_similarity, fuzz.token_sort_ratio(query_text, doc.text) / 100.0)
+            phrase = PHRASE_BONUS if any(p <= query_stems for p in self.phrases[entry]) else 0.0
             results[self.entry_ids[entry]] = (
-                W_COVERAGE * coverage[entry] / total + W_PARAPHRASE * best_doc + W_SIMILARITY * best_similarity
+                W_COVERAGE * coverage[entry] / total + W_PARAPHRASE * best_doc + W_SIMILARITY * best_similarity + phrase
             )
         return results
 
@@ -175,8 +180,9 @@ class Classifier:
                 e.id: list(e.questions.get(language, ())) + list(e.keywords.get(language, ()))
                 for e in knowledge.entries.values()
             }
+            keywords = {e.id: list(e.keywords.get(language, ())) for e in knowledge.entries.values()}
             index = _Index(language)
-            index.build(texts)
+            index.build(texts, keywords)
             self._indexes[language] = index
 
     def rank(self, searches: list[tuple[str, str]], primary: str | None = None) -> list[Match]:
