@@ -134,6 +134,3 @@ def cyrillic_to_latin(text: str) -> str:
     return text.lower().translate(_TO_LATIN)
 
 
-def words(folded: str) -> list[str]:
-    return folded.split()
-
