@@ -132,5 +132,3 @@ def latin_to_cyrillic(text: str) -> str:
 
 def cyrillic_to_latin(text: str) -> str:
     return text.lower().translate(_TO_LATIN)
-
-
