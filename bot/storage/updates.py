@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import delete
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.database import Database
 from bot.storage.models import ProcessedUpdate, utcnow
 
 KEEP = dt.timedelta(days=2)
+
+
+async def record_once(session: AsyncSession, database: Database, channel: str, key: str) -> bool:
+    """Record an update id in the session's transaction; False if it was recorded before, by any process."""
+    result = await session.execute(
+        database.insert(ProcessedUpdate).values(channel=channel, key=key, at=utcnow())
+        .on_conflict_do_nothing(index_elements=["channel", "key"])
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 class SqlUpdateLog:
@@ -20,12 +29,8 @@ class SqlUpdateLog:
 
     async def first_time(self, key: str) -> bool:
         """Record `key`; False if it was recorded before (by this process or any other, before a restart too)."""
-        try:
-            async with self._db.sessions.begin() as session:
-                session.add(ProcessedUpdate(channel=self._channel, key=key, at=utcnow()))
-        except IntegrityError:
-            return False
-        return True
+        async with self._db.sessions.begin() as session:
+            return await record_once(session, self._db, self._channel, key)
 
     async def forget_old(self) -> None:
         async with self._db.sessions.begin() as session:

@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import and_, case, delete, exists, func, select, update
 from sqlalchemy import insert as insert_core
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.state import Turn, UserState
 from bot.storage.database import Database
 from bot.storage.models import (
-    Event, Feedback, Outbox, ProcessedUpdate, Ticket, TicketMessage, Unanswered, User, utcnow,
+    Event, Feedback, Outbox, Ticket, TicketMessage, Unanswered, User, utcnow,
 )
+from bot.storage.updates import record_once
 from bot.types import Address
 
 
@@ -52,23 +49,13 @@ class SqlUserStore:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def _insert(self) -> Callable[..., Any]:
-        """The dialect's INSERT, which knows ON CONFLICT: one statement where a select and a write would be two."""
-        return pg_insert if self._db.engine.dialect.name == "postgresql" else sqlite_insert
-
     async def touch(self, address: Address, dedupe_key: str | None = None) -> UserState | None:
-        insert = self._insert()
         now = utcnow()
         async with self._db.sessions.begin() as session:
-            if dedupe_key is not None:
-                seen = await session.execute(
-                    insert(ProcessedUpdate).values(channel=address.channel, key=dedupe_key, at=now)
-                    .on_conflict_do_nothing(index_elements=["channel", "key"])
-                )
-                if seen.rowcount == 0:  # type: ignore[attr-defined]
-                    return None
+            if dedupe_key is not None and not await record_once(session, self._db, address.channel, dedupe_key):
+                return None
             user_id, language, chosen = (await session.execute(
-                insert(User)
+                self._db.insert(User)
                 .values(channel=address.channel, chat_id=address.chat_id, language_chosen=False, first_seen=now,
                         last_seen=now, active=True)
                 .on_conflict_do_update(index_elements=["channel", "chat_id"], set_={"last_seen": now, "active": True})
