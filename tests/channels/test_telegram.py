@@ -30,7 +30,7 @@ from bot.storage.updates import SqlUpdateLog
 from bot.storage.users import SqlUserStore
 from bot.web import BackgroundWork, create_app
 from tests.conftest import ROOT, free_port, run_config
-from tests.fakes.serve import serve
+from tests.fakes.serve import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
 
 CHAT = 555
@@ -212,10 +212,7 @@ async def test_polling_handles_queued_updates_and_stops_cleanly(channel: Telegra
     fake.updates.append(message_update(CHAT, "hello"))
     stop = asyncio.Event()
     polling = asyncio.create_task(channel.poll(stop, timeout=1))
-    for _ in range(100):
-        if fake.sent(CHAT):
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: bool(fake.sent(CHAT)))
     stop.set()
     await asyncio.wait_for(polling, 5)
     assert fake.sent(CHAT)[0]["text"].startswith("Hello!")
@@ -263,10 +260,7 @@ async def test_run_polls_answers_and_stops_on_sigterm(fake: FakeTelegram, tmp_pa
         sys.executable, "-m", "bot", "--config", str(config), "run",
         env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN}, stderr=asyncio.subprocess.PIPE,
     )
-    for _ in range(200):
-        if fake.sent(CHAT):
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: bool(fake.sent(CHAT)))
     process.send_signal(signal.SIGTERM)
     _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()
@@ -302,23 +296,20 @@ async def test_run_in_webhook_mode_registers_the_webhook_and_serves_it(fake: Fak
     )
     try:
         async with httpx.AsyncClient() as client:
-            for _ in range(200):
+            async def healthy() -> bool:
                 try:
-                    if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
-                        break
+                    return (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
                 except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
+                    return False
+
+            await eventually(healthy)
             [hook] = fake.called("setWebhook")
             assert hook["url"] == "https://bot.example.org/telegram" and hook["secret_token"] == "hook-secret"
             assert set(hook["allowed_updates"]) == {"message", "callback_query"}
             response = await client.post(f"http://127.0.0.1:{port}/telegram", json=message_update(CHAT, "hello"),
                                           headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"})
             assert response.status_code == 200
-        for _ in range(100):
-            if fake.sent(CHAT):
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: bool(fake.sent(CHAT)))
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)

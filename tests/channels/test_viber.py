@@ -29,7 +29,7 @@ from bot.storage.outbox import SqlOutbox
 from bot.web import BackgroundWork, create_app
 from tests.channels.test_telegram import engine_on
 from tests.conftest import free_port, run_config
-from tests.fakes.serve import serve
+from tests.fakes.serve import eventually, serve
 from tests.fakes.viber_api import TOKEN, FakeViber, conversation_started, event, message, signed
 
 ME = "01234567890A="
@@ -219,17 +219,11 @@ async def test_run_serves_viber_and_sets_its_webhook(tmp_path: Path) -> None:
         env={**os.environ, "VIBER_AUTH_TOKEN": TOKEN}, stderr=asyncio.subprocess.PIPE,
     )
     try:
-        for _ in range(200):
-            if any(m == "set_webhook" for m, _ in fake.calls):
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: any(m == "set_webhook" for m, _ in fake.calls))
         body, headers = signed(message(ME, "where can I learn bulgarian"))
         async with httpx.AsyncClient() as client:
             assert (await client.post(f"http://127.0.0.1:{port}/viber", content=body, headers=headers)).status_code == 200
-        for _ in range(100):
-            if fake.sent(ME):
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: bool(fake.sent(ME)))
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
