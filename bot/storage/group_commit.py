@@ -1,0 +1,62 @@
+"""Group commit: requests that arrive while a transaction is being written wait and go together in the next one.
+
+Under load many messages are in flight at once; writing each in its own transaction spends most of the time on
+per-transaction and per-statement overhead. Here one transaction serves every request that queued up meanwhile,
+so a batch's cost is shared and no request waits for a timer: when the bot is idle a batch is one request.
+Every caller still gets its own result only after its transaction has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
+
+Request = TypeVar("Request")
+Result = TypeVar("Result")
+log = logging.getLogger(__name__)
+
+
+class GroupCommit(Generic[Request, Result]):
+    def __init__(self, write: Callable[[list[Request]], Awaitable[Sequence[Result]]], max_batch: int = 200) -> None:
+        """`write` runs one transaction for a batch and returns one result per request, in order."""
+        self._write = write
+        self._max_batch = max_batch
+        self._waiting: list[tuple[Request, asyncio.Future[Result]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def submit(self, request: Request) -> Result:
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
+            await self._settle(batch)
+
+    async def _settle(self, batch: list[tuple[Request, asyncio.Future[Result]]]) -> None:
+        try:
+            results = await self._write([request for request, _ in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"a batch of {len(batch)} writes gave {len(results)} results")
+        except asyncio.CancelledError:  # shutting down: nobody may wait for ever
+            for _, future in batch + self._waiting:
+                future.cancel()
+            raise
+        except Exception as exc:
+            if len(batch) > 1:  # one bad request must not fail the others: write them one by one
+                log.warning("a batch of %d writes failed (%s); retrying them one by one", len(batch), type(exc).__name__)
+                for single in batch:
+                    await self._settle([single])
+                return
+            _, future = batch[0]
+            if not future.done():
+                future.set_exception(exc)
+            return
+        for (_, future), result in zip(batch, results):
+            if not future.done():  # the caller may have been cancelled meanwhile
+                future.set_result(result)
