@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, delete, exists, func, select, update
+from sqlalchemy import (
+    Boolean, DateTime, Float, String, Text, and_, bindparam, case, delete, func, literal, literal_column, select,
+    update,
+)
 from sqlalchemy import insert as insert_core
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +19,8 @@ from bot.storage.database import Database
 from bot.storage.models import (
     Event, Feedback, Outbox, Ticket, TicketMessage, Unanswered, User, utcnow,
 )
-from bot.storage.updates import record_once
+from bot.storage.group_commit import GroupCommit
+from bot.storage.updates import record_new
 from bot.types import Address
 
 
@@ -45,49 +50,98 @@ async def get_or_create_user(session: AsyncSession, address: Address) -> User:
     return user
 
 
+@dataclass(frozen=True)
+class _Arrival:
+    address: Address
+    dedupe_key: str | None
+
+
 class SqlUserStore:
+    """Messages are written by group commit: the touches (and the turns) of all messages in flight share one
+    transaction, so the cost per message falls as the load rises."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._arrivals = GroupCommit(self._touch_all)
+        self._turns = GroupCommit(self._record_all)
 
     async def touch(self, address: Address, dedupe_key: str | None = None) -> UserState | None:
-        now = utcnow()
-        async with self._db.sessions.begin() as session:
-            if dedupe_key is not None and not await record_once(session, self._db, address.channel, dedupe_key):
-                return None
-            user_id, language, chosen = (await session.execute(
-                self._db.insert(User)
-                .values(channel=address.channel, chat_id=address.chat_id, language_chosen=False, first_seen=now,
-                        last_seen=now, active=True)
-                .on_conflict_do_update(index_elements=["channel", "chat_id"], set_={"last_seen": now, "active": True})
-                .returning(User.id, User.language, User.language_chosen)
-            )).one()
-            has_tickets = await session.scalar(select(exists().where(Ticket.user_id == user_id)))
-            return UserState(language, bool(chosen), bool(has_tickets))
+        return await self._arrivals.submit(_Arrival(address, dedupe_key))
 
     async def record_turn(self, address: Address, turn: Turn) -> None:
-        changes: dict[str, object] = {}
-        if turn.detected_language is not None:  # a chosen language is never overwritten by detection
-            changes["language"] = case((User.language_chosen.is_(True), User.language), else_=turn.detected_language)
-        if turn.question is not None:
-            changes.update(last_question=turn.question, last_question_at=utcnow())
-        mine = and_(User.channel == address.channel, User.chat_id == address.chat_id)
-        query = update(User).where(mine).values(**changes).returning(User.id) if changes else select(User.id).where(mine)
-        async with self._db.sessions.begin() as session:
-            user_id = (await session.execute(query)).scalar_one_or_none()
-            if user_id is None:  # not there (erased in between, or never touched): the turn starts them afresh
-                user_id = (await get_or_create_user(session, address)).id
-                if changes:
-                    await session.execute(update(User).where(User.id == user_id).values(**changes))
-            await session.execute(
-                insert_core(Event).values(user_id=user_id, action=turn.action, entry_id=turn.entry_id,
-                                          language=turn.language, at=utcnow())
-            )
-            if turn.unanswered is not None:
-                text, score = turn.unanswered
-                await session.execute(
-                    insert_core(Unanswered).values(user_id=user_id, text=text, language=turn.language, score=score,
-                                                   at=utcnow())
+        await self._turns.submit((address, turn))
+
+    async def _touch_all(self, arrivals: list[_Arrival]) -> list[UserState | None]:
+        """Two statements for the whole batch: record the update ids, then upsert the users whose update is new.
+
+        Rows go in a fixed order (by key, by address) so that two processes writing overlapping batches on
+        PostgreSQL take their locks in the same order instead of deadlocking."""
+        now = utcnow()
+        async with self._db.engine.begin() as connection:
+            new = await record_new(connection, self._db, sorted(
+                (a.address.channel, a.dedupe_key) for a in arrivals if a.dedupe_key is not None
+            ))
+            fresh: list[bool] = []
+            for arrival in arrivals:  # of two arrivals with one key in this batch, the first is the fresh one
+                key = (arrival.address.channel, arrival.dedupe_key)
+                fresh.append(arrival.dedupe_key is None or key in new)
+                new.discard(key)
+            addresses = sorted({a.address for a, ok in zip(arrivals, fresh) if ok}, key=lambda a: (a.channel, a.chat_id))
+            users: dict[Address, UserState] = {}
+            if addresses:
+                upsert = self._db.insert(User)
+                # written out because SQLAlchemy does not correlate a subquery inside RETURNING to the row
+                has_tickets = literal_column("EXISTS (SELECT 1 FROM tickets WHERE tickets.user_id = users.id)", Boolean)
+                rows = await connection.execute(
+                    upsert.on_conflict_do_update(
+                        index_elements=["channel", "chat_id"], set_={"last_seen": now, "active": True}
+                    ).returning(User.channel, User.chat_id, User.language, User.language_chosen, has_tickets),
+                    [{"channel": a.channel, "chat_id": a.chat_id, "language_chosen": False, "first_seen": now,
+                      "last_seen": now, "active": True} for a in addresses],
                 )
+                users = {Address(channel, chat_id): UserState(language, bool(chosen), bool(tickets))
+                         for channel, chat_id, language, chosen, tickets in rows}
+        return [users.get(arrival.address) if ok else None for arrival, ok in zip(arrivals, fresh)]
+
+    async def _record_all(self, turns: list[tuple[Address, Turn]]) -> list[None]:
+        """Every statement finds its user by address, so a user erased in between (by /forget) gets nothing
+        written back: the turn goes with them."""
+        now = literal(utcnow(), DateTime(timezone=True))
+        mine = and_(User.channel == bindparam("at_channel"), User.chat_id == bindparam("at_chat"))
+
+        in_order = sorted(turns, key=lambda turn: (turn[0].channel, turn[0].chat_id))  # lock order: see _touch_all
+
+        def rows(values_of: Callable[[Turn], dict[str, object] | None]) -> list[dict[str, object]]:
+            """One parameter set for each turn with something to write here, naming its user by address."""
+            return [{"at_channel": a.channel, "at_chat": a.chat_id, **values}
+                    for a, t in in_order if (values := values_of(t)) is not None]
+
+        languages = rows(lambda t: None if t.detected_language is None else {"detected": t.detected_language})
+        questions = rows(lambda t: None if t.question is None else {"new_question": t.question})
+        events = rows(lambda t: {"turn_action": t.action, "entry": t.entry_id, "in_language": t.language})
+        unanswered = rows(lambda t: None if t.unanswered is None else {
+            "question_text": t.unanswered[0], "question_score": t.unanswered[1], "in_language": t.language})
+        async with self._db.engine.begin() as connection:
+            if languages:  # a chosen language is never overwritten by detection
+                await connection.execute(update(User).where(mine).values(
+                    language=case((User.language_chosen.is_(True), User.language), else_=bindparam("detected"))
+                ), languages)
+            if questions:
+                await connection.execute(update(User).where(mine).values(
+                    last_question=bindparam("new_question"), last_question_at=now
+                ), questions)
+            await connection.execute(insert_core(Event).from_select(
+                ["user_id", "action", "entry_id", "language", "at"],
+                select(User.id, bindparam("turn_action", type_=String), bindparam("entry", type_=String),
+                       bindparam("in_language", type_=String), now).where(mine),
+            ), events)
+            if unanswered:
+                await connection.execute(insert_core(Unanswered).from_select(
+                    ["user_id", "text", "score", "language", "at"],
+                    select(User.id, bindparam("question_text", type_=Text), bindparam("question_score", type_=Float),
+                           bindparam("in_language", type_=String), now).where(mine),
+                ), unanswered)
+        return [None] * len(turns)
 
     async def set_language(self, address: Address, language: str, chosen: bool) -> None:
         async with self._db.sessions.begin() as session:

@@ -59,7 +59,9 @@ async def test_the_acknowledgement_tells_office_hours_in_the_users_language(data
 
 async def test_the_question_asked_just_before_goes_into_the_ticket(desk: Desk, database: Database) -> None:
     desk = Desk(desk.store, I18n(LANGUAGES), HandoffSection())  # the real clock: the question is an hour fresh
-    await SqlUserStore(database).record_turn(ME, Turn("handoff", None, "en", question="can my cat get a passport"))
+    users = SqlUserStore(database)
+    await users.touch(ME)
+    await users.record_turn(ME, Turn("handoff", None, "en", question="can my cat get a passport"))
     await desk.open(ME, "en", "low_confidence", None, [])
     [ticket] = await desk.store.list_tickets()
     _, lines = await desk.store.show(ticket.id)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
@@ -65,6 +66,7 @@ async def test_purge_removes_what_is_older_than_retention(database: Database) ->
 
 async def test_unanswered_questions_are_listed_newest_first(database: Database) -> None:
     store = SqlUserStore(database)
+    await store.touch(ME)
     await store.record_turn(ME, Turn("handoff", None, "en", unanswered=("first", 0.1)))
     await store.record_turn(ME, Turn("suggest", None, "ru", unanswered=("second", 0.3)))
     assert [q.text for q in await store.unanswered(days=1)] == ["second", "first"]
@@ -80,6 +82,7 @@ async def test_touch_handles_an_update_once_and_tells_who_has_tickets(database: 
 
 async def test_a_turn_is_recorded_at_once(database: Database) -> None:
     store = SqlUserStore(database)
+    await store.touch(ME)
     await store.record_turn(ME, Turn("suggest", "health-insurance-cost", "ru", detected_language="ru",
                                      question="skolko stoit", unanswered=("skolko stoit", 0.5)))
     state = await store.touch(ME)
@@ -88,3 +91,35 @@ async def test_a_turn_is_recorded_at_once(database: Database) -> None:
     async with database.sessions() as session:
         assert (await session.scalars(select(User.last_question))).all() == ["skolko stoit"]
         assert (await session.scalars(select(Event.entry_id))).all() == ["health-insurance-cost"]
+
+
+async def test_messages_in_flight_together_are_written_together_and_each_handled_once(database: Database) -> None:
+    store = SqlUserStore(database)
+    viber_me = Address("viber", ME.chat_id)
+    states = await asyncio.gather(
+        store.touch(ME, dedupe_key="7"),
+        store.touch(ME, dedupe_key="7"),  # the same update twice in one batch: the first one counts
+        store.touch(ME, dedupe_key="8"),  # the same user twice in one batch
+        store.touch(viber_me, dedupe_key="7"),  # update ids are per channel
+        store.touch(OTHER),
+    )
+    assert [state is not None for state in states] == [True, False, True, True, True]
+    assert await store.count_users() == 3
+    await asyncio.gather(*(
+        store.record_turn(address, Turn("answer", "health-insurance-obligatory", "en", detected_language="en"))
+        for address in (ME, ME, viber_me)
+    ))
+    async with database.sessions() as session:
+        assert len((await session.scalars(select(Event.id))).all()) == 3
+    assert (await store.touch(ME)).language == "en"
+
+
+async def test_a_turn_of_a_user_erased_meanwhile_writes_nothing(database: Database) -> None:
+    store = SqlUserStore(database)
+    await store.touch(ME)
+    await store.forget(ME)
+    await store.record_turn(ME, Turn("handoff", None, "en", question="my address", unanswered=("my address", 0.1)))
+    assert await store.count_users() == 0
+    assert await store.unanswered(days=1) == []
+    async with database.sessions() as session:
+        assert (await session.scalars(select(Event.id))).all() == []
