@@ -14,18 +14,19 @@ from dataclasses import dataclass, field
 
 import httpx
 import uvicorn
-from telegram import Bot, Update
+from telegram import Bot
 
 from bot.app import Runtime, open_runtime
-from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel
+from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel, chat_of, connect
 from bot.channels.viber import CHANNEL as VIBER, ViberChannel
 from bot.config import Config, ConfigError
 from bot.consultant_group import ConsultantGroup
 from bot.core.flood import FloodGate
 from bot.dispatch import Dispatcher, Sender
+from bot.lanes import Lanes
 from bot.storage.cards import SqlCards
 from bot.storage.updates import SqlUpdateLog
-from bot.web import BackgroundWork, create_app
+from bot.web import create_app
 
 WEBHOOK_SECRET_ENV = "TELEGRAM_WEBHOOK_SECRET"
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class _Parts:
     viber: ViberChannel | None = None
     client: httpx.AsyncClient | None = None
     server: uvicorn.Server | None = None
-    work: BackgroundWork = field(default_factory=BackgroundWork)
+    lanes: Lanes = field(default_factory=Lanes)
 
 
 def _telegram_secrets(config: Config, env: dict[str, str]) -> tuple[str, str]:
@@ -72,8 +73,7 @@ def viber_channel(config: Config, runtime: Runtime, token: str, client: httpx.As
 async def _start_telegram(config: Config, runtime: Runtime, parts: _Parts, token: str, stop: asyncio.Event) -> None:
     engine = runtime.engine
     assert engine is not None
-    api = config.telegram.api_base_url.rstrip("/")
-    bot = parts.bot = Bot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot")
+    bot = parts.bot = connect(token, config.telegram.api_base_url)
     await bot.initialize()
     updates = SqlUpdateLog(runtime.database, "telegram")
     await updates.forget_old()
@@ -94,6 +94,13 @@ async def _start_telegram(config: Config, runtime: Runtime, parts: _Parts, token
     parts.senders[channel.channel] = channel
     if group is not None:
         parts.tasks.append(asyncio.create_task(group.run(stop)))
+
+
+async def poll(telegram: TelegramChannel, lanes: Lanes, stop: asyncio.Event, timeout: int = 25) -> None:
+    """Long polling: each update in its chat's lane; no more are fetched while the lanes are full."""
+    async for update in telegram.updates(stop, timeout):
+        lanes.start(chat_of(update), telegram.process(update))
+        await lanes.wait_for_room()
 
 
 async def run(config: Config, env: dict[str, str] | None = None, stop: asyncio.Event | None = None) -> None:
@@ -124,7 +131,7 @@ async def run(config: Config, env: dict[str, str] | None = None, stop: asyncio.E
         if parts.server is not None:
             parts.server.should_exit = True
         await asyncio.gather(*parts.tasks, return_exceptions=True)
-        await parts.work.drain()
+        await parts.lanes.drain()
         if parts.bot is not None:
             await parts.bot.shutdown()
         if parts.client is not None:
@@ -152,18 +159,10 @@ async def _start(
     if config.telegram.enabled and not telegram_webhook:
         assert parts.bot is not None and parts.telegram is not None
         await parts.bot.delete_webhook()
-        parts.tasks.append(asyncio.create_task(parts.telegram.poll(stop)))
+        parts.tasks.append(asyncio.create_task(poll(parts.telegram, parts.lanes, stop)))
     if not (telegram_webhook or parts.viber):
         return
-    telegram = parts.telegram
-
-    async def handle_telegram(data: dict[str, object]) -> None:
-        assert telegram is not None
-        update = Update.de_json(data, telegram.bot)
-        if update is not None:
-            await telegram.process(update)
-
-    app = create_app(handle_telegram if telegram_webhook else None, telegram_secret, lambda: parts.ready, parts.work,
+    app = create_app(parts.lanes, lambda: parts.ready, parts.telegram if telegram_webhook else None, telegram_secret,
                      parts.viber)
     parts.server = uvicorn.Server(
         uvicorn.Config(app, host=config.web.host, port=config.web.port, log_level="warning", lifespan="off")

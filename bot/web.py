@@ -7,11 +7,10 @@ welcome must travel in the response body.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -19,47 +18,31 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from viberbot.api.viber_requests import ViberConversationStartedRequest
 
-from bot.channels.viber import ViberChannel
+from bot.channels.telegram import TelegramChannel, chat_of, update_of
+from bot.channels.viber import ViberChannel, user_of
+from bot.lanes import Lanes
 
 log = logging.getLogger(__name__)
 
-UpdateHandler = Callable[[dict[str, object]], Awaitable[None]]
-
-
-class BackgroundWork:
-    """Tasks started by webhook requests, so a shutdown can wait for the updates in flight."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def start(self, work: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self) -> None:
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
 
 def create_app(
-    telegram: UpdateHandler | None,
-    telegram_secret: str,
+    lanes: Lanes,
     ready: Callable[[], bool],
-    work: BackgroundWork,
+    telegram: TelegramChannel | None = None,
+    telegram_secret: str = "",
     viber: ViberChannel | None = None,
 ) -> Starlette:
+    """Webhooks hand each update to `lanes`, to be handled in the background after its chat's earlier ones."""
+
     async def telegram_webhook(request: Request) -> Response:
         given = request.headers.get("x-telegram-bot-api-secret-token", "")
         if telegram is None or not hmac.compare_digest(given.encode(), telegram_secret.encode()):
             return Response(status_code=403)
         try:
-            data = json.loads(await request.body())
-        except (ValueError, UnicodeDecodeError):
+            update = update_of(json.loads(await request.body()), telegram.bot)
+        except ValueError:  # not JSON, or JSON that is not an update
             return Response(status_code=400)
-        if not isinstance(data, dict):
-            return Response(status_code=400)
-        work.start(telegram(data))  # answer at once; Telegram retries slow webhooks
+        lanes.start(chat_of(update), telegram.process(update))  # answer at once; Telegram retries slow webhooks
         return JSONResponse({"ok": True})
 
     async def viber_webhook(request: Request) -> Response:
@@ -74,7 +57,7 @@ def create_app(
             result = await viber.welcome(parsed)
             return JSONResponse(result.body) if result.body else Response(status_code=result.status)
         if parsed is not None:
-            work.start(viber.process(parsed))
+            lanes.start(user_of(parsed), viber.process(parsed))
         return JSONResponse({"status": 0})
 
     async def healthz(_request: Request) -> Response:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import html
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram._utils.types import ODVInput  # the type of BaseRequest's timeouts, which default to "the bot's"
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot.types import Address, Button, DeliveryError, Inbound, Outbound, split_message
 
@@ -24,6 +27,7 @@ CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
 MEDIA = ("photo", "voice", "audio", "video", "video_note", "sticker", "document", "animation", "location", "contact")
 IMMEDIATE_TRIES = 3
+API_CONNECTIONS = 4  # Bot API calls in flight at once, each on a kept-alive connection
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
@@ -48,8 +52,10 @@ def attachment_of(message: Message) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
-    """One button a row, except short ones (👍 👎) which share a row."""
+    """One button a row, except short ones (👍 👎) which share a row. Built once per set of buttons: the menus
+    repeat, and python-telegram-bot's objects are immutable, so one can serve every message."""
     if not buttons:
         return None
     rows: list[list[InlineKeyboardButton]] = []
@@ -60,6 +66,56 @@ def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
         else:
             rows.append([key])
     return InlineKeyboardMarkup(rows)
+
+
+class _BoundedRequest(HTTPXRequest):
+    """At most `connections` Bot API calls at once; the rest wait their turn here, not in the connection pool.
+
+    Telegram lets a bot send about 30 messages a second, which a few kept-alive connections carry easily; a new
+    connection for every concurrent reply costs a TLS handshake each, and httpx's pool slows down as it grows.
+    """
+
+    def __init__(self, connections: int) -> None:
+        super().__init__(connection_pool_size=connections)
+        self._turns = asyncio.Semaphore(connections)
+
+    async def do_request(
+        self, url: str, method: str, request_data: RequestData | None = None,
+        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE, write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE, pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        async with self._turns:
+            return await super().do_request(
+                url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
+            )
+
+
+def connect(token: str, api_base_url: str) -> Bot:
+    """A Bot on `{api_base_url}/bot{token}/{method}`, sending on a few kept-alive connections."""
+    api = api_base_url.rstrip("/")
+    return Bot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", request=_BoundedRequest(API_CONNECTIONS))
+
+
+def update_of(data: object, bot: Bot) -> Update:
+    """The Update a webhook's JSON holds; ValueError when it holds none."""
+    if not isinstance(data, dict):
+        raise ValueError("not a Telegram update: not a JSON object")
+    try:
+        update = Update.de_json(data, bot)
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise ValueError(f"not a Telegram update: {exc}") from exc
+    if update is None or not isinstance(update.update_id, int):
+        raise ValueError("not a Telegram update: no update_id")
+    return update
+
+
+def chat_of(update: Update) -> str:
+    """The lane an update belongs to: its chat, else its sender, else its own id."""
+    if update.effective_chat is not None:
+        return str(update.effective_chat.id)
+    if update.effective_user is not None:
+        return str(update.effective_user.id)
+    return f"update {update.update_id}"
 
 
 def _seconds(value: int | float | dt.timedelta) -> float:
@@ -140,8 +196,11 @@ class TelegramChannel:
                         break
                     await asyncio.sleep(exc.retry_after)
 
-    async def poll(self, stop: asyncio.Event, timeout: int = 25) -> None:
-        """Long polling until `stop`; a stop interrupts the wait for updates, never the handling of one."""
+    async def updates(self, stop: asyncio.Event, timeout: int = 25) -> AsyncIterator[Update]:
+        """Long polling until `stop`; a stop interrupts the wait for updates, never the handling of one.
+
+        Telegram counts an update as delivered once a later getUpdates asks past it, so an update that was taken
+        but not handled when the process died comes again (and the update log lets it through once)."""
         offset: int | None = None
         stopping = asyncio.ensure_future(stop.wait())
         try:
@@ -161,7 +220,7 @@ class TelegramChannel:
                     continue
                 for update in updates:
                     offset = update.update_id + 1
-                    await self.process(update)
+                    yield update
         finally:
             stopping.cancel()
 

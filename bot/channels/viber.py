@@ -86,6 +86,15 @@ def keyboard(buttons: tuple[Button, ...]) -> dict[str, object] | None:
     }
 
 
+def user_of(request: object) -> str:
+    """Whose callback this is: the lane it is handled in, after that user's earlier callbacks."""
+    if isinstance(request, ViberMessageRequest):
+        return str(request.sender.id)
+    if isinstance(request, ViberSubscribedRequest):
+        return str(request.user.id)
+    return str(getattr(request, "user_id", None) or "events")
+
+
 class ViberChannel:
     channel = CHANNEL
     max_length = 7000

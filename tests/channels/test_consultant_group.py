@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import os
+import signal
+import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import update as sql_update
 from telegram import Update
@@ -25,12 +30,33 @@ from bot.storage.models import TicketCard, utcnow
 from bot.storage.outbox import SqlOutbox
 from bot.storage.updates import SqlUpdateLog
 from tests.channels.test_telegram import bot_for, engine_on
-from tests.fakes.telegram_api import FakeTelegram, message_update
+from tests.conftest import free_port, run_cli_args, run_config
+from tests.fakes.serve import eventually
+from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
 
 GROUP = -100777
 MIGRANT = 4242
 MARIA = 9001
 STRANGER = 9999
+
+
+def group_update(user: int, text: str = "", reply_to: int | None = None, thread: int | None = None,
+                 callback: str | None = None) -> dict[str, Any]:
+    """A consultant's message in the group (a reply to a card, or in a ticket's topic), or their button press."""
+    if callback is not None:
+        data = callback_update(GROUP, callback)
+        data["callback_query"]["from"]["id"] = user
+        data["callback_query"]["message"]["chat"]["type"] = "supergroup"
+        return data
+    data = message_update(GROUP, text, chat_type="supergroup")
+    data["message"]["from"]["id"] = user
+    if reply_to is not None:
+        data["message"]["reply_to_message"] = {"message_id": reply_to, "date": 1700000000,
+                                               "chat": {"id": GROUP, "type": "supergroup"}}
+    if thread is not None:
+        data["message"]["message_thread_id"] = thread
+        data["message"]["is_topic_message"] = True
+    return data
 
 
 @dataclass
@@ -51,23 +77,10 @@ class Desk:
         await self.update(message_update(MIGRANT, text, language="ru", **extra))
 
     async def in_group(self, user: int, text: str, reply_to: int | None = None, thread: int | None = None) -> None:
-        data = message_update(GROUP, text, chat_type="supergroup")
-        data["message"]["from"]["id"] = user
-        if reply_to is not None:
-            data["message"]["reply_to_message"] = {"message_id": reply_to, "date": 1700000000,
-                                                   "chat": {"id": GROUP, "type": "supergroup"}}
-        if thread is not None:
-            data["message"]["message_thread_id"] = thread
-            data["message"]["is_topic_message"] = True
-        await self.update(data)
+        await self.update(group_update(user, text, reply_to, thread))
 
     async def press(self, user: int, data: str) -> None:
-        update = {"update_id": 990000 + len(self.fake.calls), "callback_query": {
-            "id": f"q{len(self.fake.calls)}", "chat_instance": "g", "data": data,
-            "from": {"id": user, "is_bot": False, "first_name": "C"},
-            "message": {"message_id": 1, "date": 1700000000, "chat": {"id": GROUP, "type": "supergroup"}, "text": "card"},
-        }}
-        await self.update(update)
+        await self.update(group_update(user, callback=data))
 
     def to_group(self) -> list[dict[str, Any]]:
         return [c.params for c in self.fake.calls if c.method.startswith("send") and int(c.params["chat_id"]) == GROUP]
@@ -213,3 +226,51 @@ async def test_many_tickets_at_once_are_batched_not_dropped(desk: Desk) -> None:
     await desk.press(MARIA, f"c:claim:{tickets[5].id}")
     card = await desk.cards.card(tickets[5].id)
     assert card is not None and card.message_id is not None  # its own card, to reply to
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_migrant_bot_run_carries_a_question_to_the_group_and_the_answer_back(mode: str, tmp_path: Path) -> None:
+    """The whole path through `migrant-bot run`: Telegram updates in, the group's card, Claim, a reply, the outbox."""
+    fake = FakeTelegram()
+    await fake.start()
+    port = free_port()
+    config = run_config(tmp_path, f'[telegram]\nenabled = true\nmode = "{mode}"\napi_base_url = "{fake.url}"\n'
+                                  f'consultant_chat_id = {GROUP}\n'
+                                  f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n')
+    added = subprocess.run(run_cli_args(config, "consultant", "add", "maria", "--languages", "ru",
+                                        "--telegram-id", str(MARIA)), capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": "hook-secret"}
+    process = await asyncio.create_subprocess_exec(*run_cli_args(config, "run"), env=env, stderr=asyncio.subprocess.PIPE)
+    client = httpx.AsyncClient()
+
+    async def send(update: dict[str, Any]) -> None:
+        if mode == "polling":
+            fake.updates.append(update)
+            return
+        response = await client.post(f"http://127.0.0.1:{port}/telegram", json=update,
+                                     headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"})
+        assert response.status_code == 200
+
+    def cards() -> list[Any]:
+        return [c for c in fake.calls if c.method == "sendMessage" and c.result is not None
+                and int(c.params["chat_id"]) == GROUP and "Ticket #1" in c.params["text"]]
+
+    try:
+        await eventually(lambda: bool(fake.called("setWebhook" if mode == "webhook" else "deleteWebhook")), 30)
+        await send(message_update(MIGRANT, "/consultant", language="ru"))
+        await send(message_update(MIGRANT, "Хозяин не возвращает залог", language="ru"))
+        await eventually(lambda: bool(cards()), 30)
+        [card] = cards()
+        assert "Хозяин не возвращает залог" in card.params["text"] and str(MIGRANT) not in card.params["text"]
+        await send(group_update(MARIA, callback="c:claim:1"))
+        await eventually(lambda: bool(fake.called("answerCallbackQuery")), 30)
+        await send(group_update(MARIA, text="Попросите письменную расписку.", reply_to=card.result["message_id"]))
+        await eventually(lambda: any(m["text"].startswith("Консультант:") for m in fake.sent(MIGRANT)), 30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        await client.aclose()
+        await fake.stop()
+    assert process.returncode == 0, stderr.decode()
+    assert fake.sent(MIGRANT)[-1]["text"] == "Консультант:\n\nПопросите письменную расписку."

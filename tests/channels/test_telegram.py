@@ -15,20 +15,22 @@ import pytest
 from sqlalchemy import select
 from telegram import Bot, Update
 
-from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import API_CONNECTIONS, TelegramChannel, connect
 from bot.config import Config
 from bot.core.engine import Engine
 from bot.core.flood import FloodGate
 from bot.core.handoff import ConsultantInfo, Desk
 from bot.dispatch import Dispatcher
 from bot.i18n import I18n
+from bot.lanes import Lanes
+from bot.runner import poll
 from bot.storage.database import Database
 from bot.storage.desk import SqlDesk
 from bot.storage.models import User
 from bot.storage.outbox import SqlOutbox
 from bot.storage.updates import SqlUpdateLog
 from bot.storage.users import SqlUserStore
-from bot.web import BackgroundWork, create_app
+from bot.web import create_app
 from tests.conftest import ROOT, free_port, run_config
 from tests.fakes.serve import eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
@@ -53,7 +55,7 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 def bot_for(fake: FakeTelegram) -> Bot:
-    return Bot(TOKEN, base_url=f"{fake.url}/bot", base_file_url=f"{fake.url}/file/bot")
+    return connect(TOKEN, fake.url)
 
 
 def engine_on(engine: Engine, config: Config, database: Database, flood: int | None = None) -> Engine:
@@ -146,7 +148,8 @@ async def test_a_repeated_update_is_handled_once_even_after_a_restart(
 async def test_a_429_is_waited_out_and_the_reply_still_arrives(channel: TelegramChannel, fake: FakeTelegram) -> None:
     fake.too_many["sendMessage"] = 1
     await deliver(channel, message_update(CHAT, "hello"))
-    assert len(fake.called("sendMessage")) == 2 and len(fake.sent(CHAT)) == 2
+    refused, accepted = fake.called("sendMessage")
+    assert refused == accepted and fake.sent(CHAT) == [accepted]
 
 
 async def test_flood_control_sends_one_notice_then_silence_without_slowing_others(
@@ -211,22 +214,41 @@ async def test_a_user_who_blocked_the_bot_is_inactive_after_an_immediate_reply_f
 async def test_polling_handles_queued_updates_and_stops_cleanly(channel: TelegramChannel, fake: FakeTelegram) -> None:
     fake.updates.append(message_update(CHAT, "hello"))
     stop = asyncio.Event()
-    polling = asyncio.create_task(channel.poll(stop, timeout=1))
+    polling = asyncio.create_task(poll(channel, Lanes(), stop, timeout=1))
     await eventually(lambda: bool(fake.sent(CHAT)))
     stop.set()
     await asyncio.wait_for(polling, 5)
     assert fake.sent(CHAT)[0]["text"].startswith("Hello!")
 
 
+async def test_while_one_users_reply_waits_out_a_429_the_others_are_answered(
+    channel: TelegramChannel, fake: FakeTelegram
+) -> None:
+    fake.too_many_for[CHAT] = 1
+    fake.updates += [message_update(CHAT, "hello"), message_update(CHAT + 1, "hello")]
+    stop, lanes = asyncio.Event(), Lanes()
+    polling = asyncio.create_task(poll(channel, lanes, stop, timeout=1))
+    await eventually(lambda: len(fake.sent()) == 2)
+    stop.set()
+    await asyncio.wait_for(polling, 5)
+    await lanes.drain()
+    assert [int(m["chat_id"]) for m in fake.sent()] == [CHAT + 1, CHAT]
+
+
+async def test_no_more_than_a_few_bot_api_calls_are_in_flight_at_once(fake: FakeTelegram) -> None:
+    fake.delay = 0.05
+    bot = bot_for(fake)
+    await bot.initialize()
+    try:
+        await asyncio.gather(*(bot.send_message(chat, "hi") for chat in range(1, 21)))
+    finally:
+        await bot.shutdown()
+    assert len(fake.sent()) == 20 and fake.most_in_flight == API_CONNECTIONS
+
+
 async def test_the_webhook_checks_its_secret_and_answers_at_once(channel: TelegramChannel, fake: FakeTelegram) -> None:
-    work = BackgroundWork()
-
-    async def handle(data: dict) -> None:  # type: ignore[type-arg]
-        update = Update.de_json(data, channel.bot)
-        assert update is not None
-        await channel.process(update)
-
-    served = await serve(create_app(handle, "s3cret", lambda: True, work))
+    lanes = Lanes()
+    served = await serve(create_app(lanes, lambda: True, channel, "s3cret"))
     url = served.url
     try:
         async with httpx.AsyncClient() as client:
@@ -236,9 +258,10 @@ async def test_the_webhook_checks_its_secret_and_answers_at_once(channel: Telegr
             assert (await client.post(f"{url}/telegram", json=update, headers=wrong)).status_code == 403
             right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
             assert (await client.post(f"{url}/telegram", content=b"{not json", headers=right)).status_code == 400
+            assert (await client.post(f"{url}/telegram", json={"message": "no"}, headers=right)).status_code == 400
             assert (await client.post(f"{url}/telegram", json=update, headers=right)).status_code == 200
             assert (await client.get(f"{url}/healthz")).status_code == 200
-        await work.drain()
+        await lanes.drain()
     finally:
         await served.stop()
     assert len(fake.sent(CHAT)) == 1

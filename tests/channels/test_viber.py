@@ -22,11 +22,12 @@ from bot.core.engine import Engine
 from bot.core.handoff import ConsultantInfo, Desk
 from bot.dispatch import Dispatcher
 from bot.i18n import I18n
+from bot.lanes import Lanes
 from bot.storage.database import Database
 from bot.storage.desk import SqlDesk
 from bot.storage.models import Outbox, User, utcnow
 from bot.storage.outbox import SqlOutbox
-from bot.web import BackgroundWork, create_app
+from bot.web import create_app
 from tests.channels.test_telegram import engine_on
 from tests.conftest import free_port, run_config
 from tests.fakes.serve import eventually, serve
@@ -45,14 +46,14 @@ class Setup:
     fake: FakeViber
     channel: ViberChannel
     database: Database
-    work: BackgroundWork
+    lanes: Lanes
     url: str
     client: httpx.AsyncClient
 
     async def post(self, payload: dict[str, Any] | bytes, headers: dict[str, str] | None = None) -> httpx.Response:
         body, signed_headers = signed(payload)
         response = await self.client.post(self.url, content=body, headers=signed_headers if headers is None else headers)
-        await self.work.drain()
+        await self.lanes.drain()
         return response
 
     async def deliver(self) -> None:
@@ -71,10 +72,10 @@ async def viber(engine: Engine, config: Config, tmp_path: Path) -> AsyncIterator
     http = httpx.AsyncClient()
     channel = ViberChannel(TOKEN, fake.url, "Migrant Help", "", http, chat.handle, chat.store.deactivate,
                            lambda token, what: outbox.receipt("viber", token, what))
-    work = BackgroundWork()
-    served = await serve(create_app(None, "", lambda: True, work, channel))
+    lanes = Lanes()
+    served = await serve(create_app(lanes, lambda: True, viber=channel))
     async with httpx.AsyncClient() as client:
-        yield Setup(fake, channel, database, work, served.url + "/viber", client)
+        yield Setup(fake, channel, database, lanes, served.url + "/viber", client)
     await served.stop()
     await http.aclose()
     await database.close()

@@ -1,7 +1,8 @@
 """A fake Telegram Bot API: a real HTTP server on 127.0.0.1 (port 0) that records every call.
 
 Enough of the API for the bot: getMe, sendMessage, answerCallbackQuery, setMyCommands, setWebhook,
-deleteWebhook, getUpdates. Tests queue updates for getUpdates, block chats (403) and make calls fail with 429.
+deleteWebhook, getUpdates. Tests queue updates for getUpdates, block chats (403), make calls fail with 429 (per
+method or per chat), and slow every call down to see how many the bot makes at once.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.perf_counter)  # when it arrived, for latency measurements
+    result: Any = None  # what the fake answered, such as the message it "sent"
 
 
 @dataclass
@@ -37,6 +39,10 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
     too_many: dict[str, int] = field(default_factory=dict)  # method -> how many 429s to answer first
+    too_many_for: dict[int, int] = field(default_factory=dict)  # chat -> how many 429s its sendMessage gets first
+    delay: float = 0.0  # seconds every call takes
+    in_flight: int = 0
+    most_in_flight: int = 0
     forum: bool = False  # whether getChat says the group is a forum
     _thread_id: int = 100
     url: str = ""
@@ -44,7 +50,8 @@ class FakeTelegram:
     _served: Served | None = None
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
-        return [c.params for c in self.calls if c.method == "sendMessage"
+        """What was sent (to `chat_id`), counting only the messages the fake accepted."""
+        return [c.params for c in self.calls if c.method == "sendMessage" and c.result is not None
                 and (chat_id is None or int(c.params["chat_id"]) == chat_id)]
 
     def called(self, method: str) -> list[dict[str, Any]]:
@@ -67,15 +74,32 @@ class FakeTelegram:
         if token != TOKEN:
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
         params = await self._params(request)
-        self.calls.append(Call(method, params))
-        if self.too_many.get(method, 0) > 0:
-            self.too_many[method] -= 1
+        call = Call(method, params)
+        self.calls.append(call)
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            return await self._answer(call)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, call: Call) -> JSONResponse:
+        method, params = call.method, call.params
+        chat = int(params.get("chat_id") or 0) if method == "sendMessage" else 0
+        if self.too_many.get(method, 0) > 0 or self.too_many_for.get(chat, 0) > 0:
+            if self.too_many.get(method, 0) > 0:
+                self.too_many[method] -= 1
+            else:
+                self.too_many_for[chat] -= 1
             return JSONResponse({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
                                  "parameters": {"retry_after": 1}}, status_code=429)
-        if method == "sendMessage" and int(params["chat_id"]) in self.blocked:
+        if chat in self.blocked:
             return JSONResponse({"ok": False, "error_code": 403,
                                  "description": "Forbidden: bot was blocked by the user"}, status_code=403)
-        return JSONResponse({"ok": True, "result": await self._result(method, params)})
+        call.result = await self._result(method, params)
+        return JSONResponse({"ok": True, "result": call.result})
 
     async def _result(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
