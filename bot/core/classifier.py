@@ -75,6 +75,7 @@ class _Index:
     entry_ids: list[str] = field(default_factory=list)
     stems: list[set[str]] = field(default_factory=list)
     docs: list[list[_Doc]] = field(default_factory=list)
+    doc_texts: list[list[str]] = field(default_factory=list)  # per entry, its docs' texts, for rapidfuzz in one call
     postings: dict[str, list[int]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
     # every known word by (first letter, length): a misspelling is compared only with words that could reach
@@ -116,6 +117,7 @@ class _Index:
             self.docs.append(
                 [_Doc(index, t, frozenset(s), sum(self.idf[x] for x in s) or 1.0) for t, s in folded if s]
             )
+            self.doc_texts.append([doc.text for doc in self.docs[-1]])
 
     def _resolve(self, word: str) -> tuple[str | None, float]:
         """The known stem a query word stands for, and how sure that is (1.0 unless misspelled)."""
@@ -158,12 +160,10 @@ class _Index:
         query_text = " ".join(query)
         results: dict[str, float] = {}
         for entry in top:
-            best_doc = 0.0
-            best_similarity = 0.0
-            for doc in self.docs[entry]:
-                covered = sum(self.idf[s] for s in doc.stems & query_stems) / doc.weight
-                best_doc = max(best_doc, covered)
-                best_similarity = max(best_similarity, fuzz.token_sort_ratio(query_text, doc.text) / 100.0)
+            docs = self.docs[entry]
+            best_doc = max((sum(self.idf[s] for s in doc.stems & query_stems) / doc.weight for doc in docs), default=0.0)
+            closest = process.extractOne(query_text, self.doc_texts[entry], scorer=fuzz.token_sort_ratio)
+            best_similarity = closest[1] / 100.0 if closest is not None else 0.0
             phrase = PHRASE_BONUS if any(p <= query_stems for p in self.phrases[entry]) else 0.0
             results[self.entry_ids[entry]] = (
                 W_COVERAGE * coverage[entry] / total + W_PARAPHRASE * best_doc + W_SIMILARITY * best_similarity + phrase

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.core.text import cyrillic_to_latin, letters_lower, script_of
 
@@ -32,10 +32,19 @@ class _Profile:
     language: str
     translit: bool
     counts: Counter[str]
-    total: int
+    log_probs: dict[str, float] = field(default_factory=dict)  # every seen gram's smoothed log-probability...
+    unseen: float = 0.0  # ...and the one all unseen grams share: computed once, not per message
 
-    def log_prob(self, gram: str, vocabulary: int) -> float:
-        return math.log((self.counts.get(gram, 0) + _SMOOTHING) / (self.total + _SMOOTHING * vocabulary))
+    def fit(self, vocabulary: int) -> None:
+        denominator = sum(self.counts.values()) + _SMOOTHING * vocabulary
+        self.log_probs = {gram: math.log((count + _SMOOTHING) / denominator) for gram, count in self.counts.items()}
+        self.unseen = math.log(_SMOOTHING / denominator)
+
+    def score(self, grams: list[str]) -> float:
+        get, unseen = self.log_probs.get, self.unseen
+        return sum(get(g, unseen) * (WORD_WEIGHT if g[0] == "<" else 1.0) for g in grams) + (
+            TRANSLIT_PRIOR if self.translit else 0.0
+        )
 
 
 def _grams(text: str) -> list[str]:
@@ -57,13 +66,14 @@ class LanguageDetector:
         for language, texts in samples.items():
             text = letters_lower(" ".join(dict.fromkeys(texts)))  # a repeated text teaches nothing new
             script = script_of(text[:5000])
-            self._add(script, _Profile(language, False, Counter(_grams(text)), 0), vocabulary)
+            self._add(script, _Profile(language, False, Counter(_grams(text))), vocabulary)
             if script == "cyrillic":
-                self._add("latin", _Profile(language, True, Counter(_grams(cyrillic_to_latin(text))), 0), vocabulary)
-        self._vocabulary = max(len(vocabulary), 1)
+                self._add("latin", _Profile(language, True, Counter(_grams(cyrillic_to_latin(text)))), vocabulary)
+        for profiles in self._profiles.values():
+            for profile in profiles:
+                profile.fit(max(len(vocabulary), 1))
 
     def _add(self, script: str, profile: _Profile, vocabulary: set[str]) -> None:
-        profile.total = sum(profile.counts.values())
         vocabulary.update(profile.counts)
         self._profiles.setdefault(script, []).append(profile)
 
@@ -79,11 +89,7 @@ class LanguageDetector:
         if len(profiles) == 1:
             only = profiles[0]
             return Detection(only.language, 1.0, only.translit)
-        scores = [
-            sum(p.log_prob(g, self._vocabulary) * (WORD_WEIGHT if g[0] == "<" else 1.0) for g in grams)
-            + (TRANSLIT_PRIOR if p.translit else 0.0)
-            for p in profiles
-        ]
+        scores = [p.score(grams) for p in profiles]
         best = max(scores)
         weights = [math.exp((s - best) / _TEMPERATURE) for s in scores]
         top = max(range(len(profiles)), key=lambda i: scores[i])
