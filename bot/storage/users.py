@@ -12,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import insert as insert_core
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.state import Turn, UserState
 from bot.storage.database import Database
@@ -52,96 +52,114 @@ async def get_or_create_user(session: AsyncSession, address: Address) -> User:
 
 @dataclass(frozen=True)
 class _Arrival:
+    """A message arrived: `touch`."""
+
     address: Address
     dedupe_key: str | None
 
 
+@dataclass(frozen=True)
+class _Understood:
+    """A message was understood: `record_turn`."""
+
+    address: Address
+    turn: Turn
+
+
 class SqlUserStore:
-    """Messages are written by group commit: the touches (and the turns) of all messages in flight share one
+    """Messages are written by group commit: the arrivals and turns of all messages in flight share one
     transaction, so the cost per message falls as the load rises."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._arrivals = GroupCommit(self._touch_all)
-        self._turns = GroupCommit(self._record_all)
+        self._writes: GroupCommit[_Arrival | _Understood, UserState | None] = GroupCommit(self._write_all)
 
     async def touch(self, address: Address, dedupe_key: str | None = None) -> UserState | None:
-        return await self._arrivals.submit(_Arrival(address, dedupe_key))
+        return await self._writes.submit(_Arrival(address, dedupe_key))
 
     async def record_turn(self, address: Address, turn: Turn) -> None:
-        await self._turns.submit((address, turn))
+        await self._writes.submit(_Understood(address, turn))
 
-    async def _touch_all(self, arrivals: list[_Arrival]) -> list[UserState | None]:
-        """Two statements for the whole batch: record the update ids, then upsert the users whose update is new.
+    async def _write_all(self, writes: list[_Arrival | _Understood]) -> list[UserState | None]:
+        """The turns first, then the arrivals: a chat's next message is taken only after its last one's turn
+        was recorded, so its arrival must see that turn (its language, say)."""
+        arrivals = [w for w in writes if isinstance(w, _Arrival)]
+        async with self._db.engine.begin() as connection:
+            await self._record(connection, [w for w in writes if isinstance(w, _Understood)])
+            states = iter(await self._arrive(connection, arrivals))
+        return [next(states) if isinstance(w, _Arrival) else None for w in writes]
+
+    async def _arrive(self, connection: AsyncConnection, arrivals: list[_Arrival]) -> list[UserState | None]:
+        """Two statements for all arrivals: record the update ids, then upsert the users whose update is new.
 
         Rows go in a fixed order (by key, by address) so that two processes writing overlapping batches on
         PostgreSQL take their locks in the same order instead of deadlocking."""
+        if not arrivals:
+            return []
         now = utcnow()
-        async with self._db.engine.begin() as connection:
-            new = await record_new(connection, self._db, sorted(
-                (a.address.channel, a.dedupe_key) for a in arrivals if a.dedupe_key is not None
-            ))
-            fresh: list[bool] = []
-            for arrival in arrivals:  # of two arrivals with one key in this batch, the first is the fresh one
-                key = (arrival.address.channel, arrival.dedupe_key)
-                fresh.append(arrival.dedupe_key is None or key in new)
-                new.discard(key)
-            addresses = sorted({a.address for a, ok in zip(arrivals, fresh) if ok}, key=lambda a: (a.channel, a.chat_id))
-            users: dict[Address, UserState] = {}
-            if addresses:
-                upsert = self._db.insert(User)
-                # written out because SQLAlchemy does not correlate a subquery inside RETURNING to the row
-                has_tickets = literal_column("EXISTS (SELECT 1 FROM tickets WHERE tickets.user_id = users.id)", Boolean)
-                rows = await connection.execute(
-                    upsert.on_conflict_do_update(
-                        index_elements=["channel", "chat_id"], set_={"last_seen": now, "active": True}
-                    ).returning(User.channel, User.chat_id, User.language, User.language_chosen, has_tickets),
-                    [{"channel": a.channel, "chat_id": a.chat_id, "language_chosen": False, "first_seen": now,
-                      "last_seen": now, "active": True} for a in addresses],
-                )
-                users = {Address(channel, chat_id): UserState(language, bool(chosen), bool(tickets))
-                         for channel, chat_id, language, chosen, tickets in rows}
+        new = await record_new(connection, self._db, sorted(
+            (a.address.channel, a.dedupe_key) for a in arrivals if a.dedupe_key is not None
+        ))
+        fresh: list[bool] = []
+        for arrival in arrivals:  # of two arrivals with one key in this batch, the first is the fresh one
+            key = (arrival.address.channel, arrival.dedupe_key)
+            fresh.append(arrival.dedupe_key is None or key in new)
+            new.discard(key)
+        addresses = sorted({a.address for a, ok in zip(arrivals, fresh) if ok}, key=lambda a: (a.channel, a.chat_id))
+        users: dict[Address, UserState] = {}
+        if addresses:
+            upsert = self._db.insert(User)
+            # written out because SQLAlchemy does not correlate a subquery inside RETURNING to the row
+            has_tickets = literal_column("EXISTS (SELECT 1 FROM tickets WHERE tickets.user_id = users.id)", Boolean)
+            rows = await connection.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["channel", "chat_id"], set_={"last_seen": now, "active": True}
+                ).returning(User.channel, User.chat_id, User.language, User.language_chosen, has_tickets),
+                [{"channel": a.channel, "chat_id": a.chat_id, "language_chosen": False, "first_seen": now,
+                  "last_seen": now, "active": True} for a in addresses],
+            )
+            users = {Address(channel, chat_id): UserState(language, bool(chosen), bool(tickets))
+                     for channel, chat_id, language, chosen, tickets in rows}
         return [users.get(arrival.address) if ok else None for arrival, ok in zip(arrivals, fresh)]
 
-    async def _record_all(self, turns: list[tuple[Address, Turn]]) -> list[None]:
+    async def _record(self, connection: AsyncConnection, understood: list[_Understood]) -> None:
         """Every statement finds its user by address, so a user erased in between (by /forget) gets nothing
-        written back: the turn goes with them."""
+        written back: the turn goes with them. Users in a fixed order, as in `_arrive`."""
+        if not understood:
+            return
         now = literal(utcnow(), DateTime(timezone=True))
         mine = and_(User.channel == bindparam("at_channel"), User.chat_id == bindparam("at_chat"))
-
-        in_order = sorted(turns, key=lambda turn: (turn[0].channel, turn[0].chat_id))  # lock order: see _touch_all
+        in_order = sorted(understood, key=lambda u: (u.address.channel, u.address.chat_id))
 
         def rows(values_of: Callable[[Turn], dict[str, object] | None]) -> list[dict[str, object]]:
             """One parameter set for each turn with something to write here, naming its user by address."""
-            return [{"at_channel": a.channel, "at_chat": a.chat_id, **values}
-                    for a, t in in_order if (values := values_of(t)) is not None]
+            return [{"at_channel": u.address.channel, "at_chat": u.address.chat_id, **values}
+                    for u in in_order if (values := values_of(u.turn)) is not None]
 
         languages = rows(lambda t: None if t.detected_language is None else {"detected": t.detected_language})
         questions = rows(lambda t: None if t.question is None else {"new_question": t.question})
         events = rows(lambda t: {"turn_action": t.action, "entry": t.entry_id, "in_language": t.language})
         unanswered = rows(lambda t: None if t.unanswered is None else {
             "question_text": t.unanswered[0], "question_score": t.unanswered[1], "in_language": t.language})
-        async with self._db.engine.begin() as connection:
-            if languages:  # a chosen language is never overwritten by detection
-                await connection.execute(update(User).where(mine).values(
-                    language=case((User.language_chosen.is_(True), User.language), else_=bindparam("detected"))
-                ), languages)
-            if questions:
-                await connection.execute(update(User).where(mine).values(
-                    last_question=bindparam("new_question"), last_question_at=now
-                ), questions)
-            await connection.execute(insert_core(Event).from_select(
-                ["user_id", "action", "entry_id", "language", "at"],
-                select(User.id, bindparam("turn_action", type_=String), bindparam("entry", type_=String),
+        if languages:  # a chosen language is never overwritten by detection
+            await connection.execute(update(User).where(mine).values(
+                language=case((User.language_chosen.is_(True), User.language), else_=bindparam("detected"))
+            ), languages)
+        if questions:
+            await connection.execute(update(User).where(mine).values(
+                last_question=bindparam("new_question"), last_question_at=now
+            ), questions)
+        await connection.execute(insert_core(Event).from_select(
+            ["user_id", "action", "entry_id", "language", "at"],
+            select(User.id, bindparam("turn_action", type_=String), bindparam("entry", type_=String),
+                   bindparam("in_language", type_=String), now).where(mine),
+        ), events)
+        if unanswered:
+            await connection.execute(insert_core(Unanswered).from_select(
+                ["user_id", "text", "score", "language", "at"],
+                select(User.id, bindparam("question_text", type_=Text), bindparam("question_score", type_=Float),
                        bindparam("in_language", type_=String), now).where(mine),
-            ), events)
-            if unanswered:
-                await connection.execute(insert_core(Unanswered).from_select(
-                    ["user_id", "text", "score", "language", "at"],
-                    select(User.id, bindparam("question_text", type_=Text), bindparam("question_score", type_=Float),
-                           bindparam("in_language", type_=String), now).where(mine),
-                ), unanswered)
-        return [None] * len(turns)
+            ), unanswered)
 
     async def set_language(self, address: Address, language: str, chosen: bool) -> None:
         async with self._db.sessions.begin() as session:
