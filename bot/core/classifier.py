@@ -43,6 +43,11 @@ def stem(token: str) -> str:
     return token[:STEM_CHARS]
 
 
+def sorted_words(text: str) -> str:
+    """The words in sorted order: fuzz.ratio of two such strings is their token_sort_ratio."""
+    return " ".join(sorted(text.split()))
+
+
 def content_words(folded: str, language: str) -> list[str]:
     stop = STOPWORDS.get(language, frozenset())
     return list(dict.fromkeys(token for token in folded.split() if token not in stop))
@@ -75,7 +80,8 @@ class _Index:
     entry_ids: list[str] = field(default_factory=list)
     stems: list[set[str]] = field(default_factory=list)
     docs: list[list[_Doc]] = field(default_factory=list)
-    doc_texts: list[list[str]] = field(default_factory=list)  # per entry, its docs' texts, for rapidfuzz in one call
+    # per entry, its docs' words in sorted order: token_sort_ratio without sorting them again for every message
+    sorted_docs: list[list[str]] = field(default_factory=list)
     postings: dict[str, list[int]] = field(default_factory=dict)
     idf: dict[str, float] = field(default_factory=dict)
     # every known word by (first letter, length): a misspelling is compared only with words that could reach
@@ -117,7 +123,7 @@ class _Index:
             self.docs.append(
                 [_Doc(index, t, frozenset(s), sum(self.idf[x] for x in s) or 1.0) for t, s in folded if s]
             )
-            self.doc_texts.append([doc.text for doc in self.docs[-1]])
+            self.sorted_docs.append([sorted_words(doc.text) for doc in self.docs[-1]])
 
     def _resolve(self, word: str) -> tuple[str | None, float]:
         """The known stem a query word stands for, and how sure that is (1.0 unless misspelled)."""
@@ -157,12 +163,13 @@ class _Index:
             return {}
         top = sorted(coverage, key=coverage.__getitem__, reverse=True)[:RESCORE_TOP]
         query_stems = {k for k, _ in resolved}
-        query_text = " ".join(query)
+        query_text = sorted_words(" ".join(query))
         results: dict[str, float] = {}
         for entry in top:
             docs = self.docs[entry]
-            best_doc = max((sum(self.idf[s] for s in doc.stems & query_stems) / doc.weight for doc in docs), default=0.0)
-            closest = process.extractOne(query_text, self.doc_texts[entry], scorer=fuzz.token_sort_ratio)
+            idf = self.idf.__getitem__
+            best_doc = max((sum(map(idf, doc.stems & query_stems)) / doc.weight for doc in docs), default=0.0)
+            closest = process.extractOne(query_text, self.sorted_docs[entry], scorer=fuzz.ratio)
             best_similarity = closest[1] / 100.0 if closest is not None else 0.0
             phrase = PHRASE_BONUS if any(p <= query_stems for p in self.phrases[entry]) else 0.0
             results[self.entry_ids[entry]] = (

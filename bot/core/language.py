@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from itertools import repeat
 from dataclasses import dataclass, field
 
 from bot.core.text import cyrillic_to_latin, letters_lower, script_of
@@ -32,18 +33,27 @@ class _Profile:
     language: str
     translit: bool
     counts: Counter[str]
-    log_probs: dict[str, float] = field(default_factory=dict)  # every seen gram's smoothed log-probability...
-    unseen: float = 0.0  # ...and the one all unseen grams share: computed once, not per message
+    # every seen gram's smoothed log-probability, whole words already weighted, and the two values all unseen
+    # grams share: computed once, so that scoring a message is a lookup per gram
+    log_probs: dict[str, float] = field(default_factory=dict)
+    unseen_letters: float = 0.0
+    unseen_word: float = 0.0
 
     def fit(self, vocabulary: int) -> None:
         denominator = sum(self.counts.values()) + _SMOOTHING * vocabulary
-        self.log_probs = {gram: math.log((count + _SMOOTHING) / denominator) for gram, count in self.counts.items()}
-        self.unseen = math.log(_SMOOTHING / denominator)
+        self.log_probs = {
+            gram: math.log((count + _SMOOTHING) / denominator) * (WORD_WEIGHT if gram[0] == "<" else 1.0)
+            for gram, count in self.counts.items()
+        }
+        self.unseen_letters = math.log(_SMOOTHING / denominator)
+        self.unseen_word = self.unseen_letters * WORD_WEIGHT
 
-    def score(self, grams: list[str]) -> float:
-        get, unseen = self.log_probs.get, self.unseen
-        return sum(get(g, unseen) * (WORD_WEIGHT if g[0] == "<" else 1.0) for g in grams) + (
-            TRANSLIT_PRIOR if self.translit else 0.0
+    def score(self, letters: list[str], words: list[str]) -> float:
+        get = self.log_probs.get
+        return (
+            sum(map(get, letters, repeat(self.unseen_letters)))
+            + sum(map(get, words, repeat(self.unseen_word)))
+            + (TRANSLIT_PRIOR if self.translit else 0.0)
         )
 
 
@@ -89,7 +99,9 @@ class LanguageDetector:
         if len(profiles) == 1:
             only = profiles[0]
             return Detection(only.language, 1.0, only.translit)
-        scores = [p.score(grams) for p in profiles]
+        letters = [g for g in grams if g[0] != "<"]
+        words = [g for g in grams if g[0] == "<"]
+        scores = [p.score(letters, words) for p in profiles]
         best = max(scores)
         weights = [math.exp((s - best) / _TEMPERATURE) for s in scores]
         top = max(range(len(profiles)), key=lambda i: scores[i])
