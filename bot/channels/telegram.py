@@ -236,7 +236,7 @@ class TelegramChannel:
         """Send as HTML with everything escaped, split at paragraphs; errors become DeliveryError by meaning.
 
         The raw sendMessage call (with the keyboard's JSON made once) skips building a Message object from
-        Telegram's answer, which the bot never reads: under load that is a tenth of the cost of a reply."""
+        Telegram's answer, which the bot never reads."""
         parts = split_message(html.escape(message.text, quote=False), self.max_length)
         for number, part in enumerate(parts):
             request: dict[str, object] = {"chat_id": int(message.address.chat_id), "text": part, "parse_mode": "HTML"}
