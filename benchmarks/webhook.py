@@ -65,30 +65,32 @@ Measure = Callable[[FakeTelegram, int, int, int], Awaitable[Run]]
 async def load(url: str, fake: FakeTelegram, updates: int, concurrency: int, first_chat: int) -> Run:
     posted: dict[int, float] = {}
 
-    async def poster(chats: Iterator[int]) -> None:
-        """One of `concurrency` senders, each on its own kept-alive connection: a shared pool of many connections
-        would cost the harness time (httpx checks every idle connection on each request) that it then measures."""
-        async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=1)) as client:
-            for chat in chats:
-                posted[chat] = time.perf_counter()
-                response = await client.post(url, json=message_update(chat, QUESTION),
-                                             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
-                response.raise_for_status()
+    async def poster(client: httpx.AsyncClient, chats: Iterator[int]) -> None:
+        for chat in chats:
+            posted[chat] = time.perf_counter()
+            response = await client.post(url, json=message_update(chat, QUESTION),
+                                         headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+            response.raise_for_status()
 
     chats = range(first_chat, first_chat + updates)
     arrivals: dict[int, float] = {}
     fake.calls.clear()  # earlier runs' calls would only slow the garbage collector down
+    # `concurrency` posters, each with its own client and kept-alive connection, made before the clock starts: a
+    # shared pool checks every idle connection on each request, and each new client loads the CA certificates
+    clients = [httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=1)) for _ in range(concurrency)]
     gc.collect()
     seen = 0
     started, cpu = time.perf_counter(), time.process_time()
     shared = iter(chats)
-    await asyncio.gather(*(poster(shared) for _ in range(concurrency)))
+    await asyncio.gather(*(poster(client, shared) for client in clients))
     while len(arrivals) < updates:  # look at each call once: the harness must not eat the time it measures
         for call in fake.calls[seen:]:
             if call.method == "sendMessage" and int(call.params["chat_id"]) in posted:
                 arrivals.setdefault(int(call.params["chat_id"]), call.at)
         seen = len(fake.calls)
         await asyncio.sleep(0.01)
+    for client in clients:
+        await client.aclose()
     elapsed = max(arrivals.values()) - started
     return Run(updates / elapsed, [(arrivals[chat] - posted[chat]) * 1000 for chat in chats],
                (time.process_time() - cpu) * 1000 / updates)
