@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    Boolean, DateTime, Float, String, Text, and_, bindparam, case, delete, func, literal, literal_column, select,
-    update,
+    Boolean, DateTime, Float, String, Text, and_, bindparam, case, delete, func, literal, literal_column, or_,
+    select, update,
 )
 from sqlalchemy import insert as insert_core
 from sqlalchemy.exc import IntegrityError
@@ -136,19 +136,19 @@ class SqlUserStore:
             return [{"at_channel": u.address.channel, "at_chat": u.address.chat_id, **values}
                     for u in in_order if (values := values_of(u.turn)) is not None]
 
-        languages = rows(lambda t: None if t.detected_language is None else {"detected": t.detected_language})
-        questions = rows(lambda t: None if t.question is None else {"new_question": t.question})
+        changed = rows(lambda t: None if t.detected_language is None and t.question is None
+                       else {"detected": t.detected_language, "new_question": t.question})
         events = rows(lambda t: {"turn_action": t.action, "entry": t.entry_id, "in_language": t.language})
         unanswered = rows(lambda t: None if t.unanswered is None else {
             "question_text": t.unanswered[0], "question_score": t.unanswered[1], "in_language": t.language})
-        if languages:  # a chosen language is never overwritten by detection
+        if changed:  # one statement for both: each row of an executemany costs SQLite's thread a round trip
+            detected, question = bindparam("detected", type_=String), bindparam("new_question", type_=Text)
             await connection.execute(update(User).where(mine).values(
-                language=case((User.language_chosen.is_(True), User.language), else_=bindparam("detected"))
-            ), languages)
-        if questions:
-            await connection.execute(update(User).where(mine).values(
-                last_question=bindparam("new_question"), last_question_at=now
-            ), questions)
+                # a chosen language is never overwritten by detection
+                language=case((or_(User.language_chosen.is_(True), detected.is_(None)), User.language), else_=detected),
+                last_question=case((question.is_(None), User.last_question), else_=question),
+                last_question_at=case((question.is_(None), User.last_question_at), else_=now),
+            ), changed)
         await connection.execute(insert_core(Event).from_select(
             ["user_id", "action", "entry_id", "language", "at"],
             select(User.id, bindparam("turn_action", type_=String), bindparam("entry", type_=String),

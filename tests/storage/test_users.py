@@ -123,3 +123,23 @@ async def test_a_turn_of_a_user_erased_meanwhile_writes_nothing(database: Databa
     assert await store.unanswered(days=1) == []
     async with database.sessions() as session:
         assert (await session.scalars(select(Event.id))).all() == []
+
+
+async def test_detection_never_overrides_a_chosen_language_and_a_question_alone_keeps_the_language(
+    database: Database,
+) -> None:
+    store = SqlUserStore(database)
+    await store.touch(ME)
+    await store.touch(OTHER)
+    await store.set_language(ME, "uk", chosen=True)
+    await asyncio.gather(
+        store.record_turn(ME, Turn("answer", None, "ru", detected_language="ru", question="де мій паспорт")),
+        store.record_turn(OTHER, Turn("answer", None, "ru", detected_language="ru")),
+    )
+    await store.record_turn(OTHER, Turn("suggest", None, "ru", question="где паспорт"))
+    me, other = await store.touch(ME), await store.touch(OTHER)
+    assert (me.language, me.chosen) == ("uk", True)
+    assert (other.language, other.chosen) == ("ru", False)
+    async with database.sessions() as session:
+        questions = dict((await session.execute(select(User.chat_id, User.last_question))).all())
+    assert questions == {ME.chat_id: "де мій паспорт", OTHER.chat_id: "где паспорт"}
