@@ -7,15 +7,11 @@ start-up upgrade need no alembic.ini and work the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import and_, delete, event, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -87,11 +83,6 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
-
-    @property
-    def insert(self) -> Callable[..., Any]:
-        """The dialect's INSERT, which knows ON CONFLICT: one statement where a select and a write would be two."""
-        return pg_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
 
     async def upgrade(self) -> None:
         async with self.engine.begin() as connection:

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import (
-    Boolean, DateTime, Float, String, Text, and_, bindparam, case, delete, func, literal, literal_column, or_,
-    select, update,
-)
-from sqlalchemy import insert as insert_core
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.elements import TextClause
 
 from bot.core.state import Turn, UserState
 from bot.storage.database import Database
@@ -20,6 +17,7 @@ from bot.storage.models import (
     Event, Feedback, Outbox, Ticket, TicketMessage, Unanswered, User, utcnow,
 )
 from bot.storage.group_commit import GroupCommit
+from bot.storage.json_rows import json_rows, rows_param, statement, unpacked
 from bot.storage.updates import record_new
 from bot.types import Address
 
@@ -66,6 +64,50 @@ class _Understood:
     turn: Turn
 
 
+@dataclass(frozen=True)
+class _Statements:
+    """The batch writes of SqlUserStore in SQL, each taking all its rows in the one parameter :rows."""
+
+    upsert_users: TextClause
+    user_states: TextClause
+    change_users: TextClause
+    add_events: TextClause
+    add_unanswered: TextClause
+
+
+@functools.lru_cache(maxsize=None)
+def _statements(dialect: str) -> _Statements:
+    rows, sql = json_rows(dialect), statement
+    addresses, joined = rows.table("channel", "chat_id"), "users.channel = a.channel AND users.chat_id = a.chat_id"
+    states = rows.packed("users.channel", "users.chat_id", "users.language", "users.language_chosen",
+                         "EXISTS (SELECT 1 FROM tickets WHERE tickets.user_id = users.id)")
+    return _Statements(
+        upsert_users=sql(
+            "INSERT INTO users (channel, chat_id, language_chosen, first_seen, last_seen, active) "
+            f"SELECT a.channel, a.chat_id, false, :now, :now, true FROM {addresses} AS a WHERE true "
+            "ON CONFLICT (channel, chat_id) DO UPDATE SET last_seen = excluded.last_seen, active = true"
+        ),
+        user_states=sql(f"SELECT {states} FROM {addresses} AS a JOIN users ON {joined}"),
+        change_users=sql(  # a chosen language is never overwritten by detection
+            "UPDATE users SET "
+            "language = CASE WHEN users.language_chosen OR a.detected IS NULL THEN users.language ELSE a.detected END, "
+            "last_question = COALESCE(a.question, users.last_question), "
+            "last_question_at = CASE WHEN a.question IS NULL THEN users.last_question_at ELSE :now END "
+            f"FROM {rows.table('channel', 'chat_id', 'detected', 'question')} AS a WHERE {joined}"
+        ),
+        add_events=sql(
+            "INSERT INTO events (user_id, action, entry_id, language, at) "
+            f"SELECT users.id, a.action, a.entry_id, a.language, :now "
+            f"FROM {rows.table('channel', 'chat_id', 'action', 'entry_id', 'language')} AS a JOIN users ON {joined}"
+        ),
+        add_unanswered=sql(
+            "INSERT INTO unanswered (user_id, text, score, language, at) "
+            "SELECT users.id, a.text, CAST(a.score AS DOUBLE PRECISION), a.language, :now "
+            f"FROM {rows.table('channel', 'chat_id', 'text', 'score', 'language')} AS a JOIN users ON {joined}"
+        ),
+    )
+
+
 class SqlUserStore:
     """Messages are written by group commit: the arrivals and turns of all messages in flight share one
     transaction, so the cost per message falls as the load rises."""
@@ -90,14 +132,11 @@ class SqlUserStore:
         return [next(states) if isinstance(w, _Arrival) else None for w in writes]
 
     async def _arrive(self, connection: AsyncConnection, arrivals: list[_Arrival]) -> list[UserState | None]:
-        """Two statements for all arrivals: record the update ids, then upsert the users whose update is new.
-
-        Rows go in a fixed order (by key, by address) so that two processes writing overlapping batches on
-        PostgreSQL take their locks in the same order instead of deadlocking."""
+        """Record the update ids, upsert the users whose update is new, read their state: three statements for
+        all arrivals. Users go in address order, so that two processes on PostgreSQL lock them in one order."""
         if not arrivals:
             return []
-        now = utcnow()
-        new = await record_new(connection, self._db, sorted(
+        new = await record_new(connection, self._db, (
             (a.address.channel, a.dedupe_key) for a in arrivals if a.dedupe_key is not None
         ))
         fresh: list[bool] = []
@@ -105,61 +144,38 @@ class SqlUserStore:
             key = (arrival.address.channel, arrival.dedupe_key)
             fresh.append(arrival.dedupe_key is None or key in new)
             new.discard(key)
-        addresses = sorted({a.address for a, ok in zip(arrivals, fresh) if ok}, key=lambda a: (a.channel, a.chat_id))
+        addresses = sorted({(a.address.channel, a.address.chat_id) for a, ok in zip(arrivals, fresh) if ok})
         users: dict[Address, UserState] = {}
         if addresses:
-            upsert = self._db.insert(User)
-            # written out because SQLAlchemy does not correlate a subquery inside RETURNING to the row
-            has_tickets = literal_column("EXISTS (SELECT 1 FROM tickets WHERE tickets.user_id = users.id)", Boolean)
-            rows = await connection.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["channel", "chat_id"], set_={"last_seen": now, "active": True}
-                ).returning(User.channel, User.chat_id, User.language, User.language_chosen, has_tickets),
-                [{"channel": a.channel, "chat_id": a.chat_id, "language_chosen": False, "first_seen": now,
-                  "last_seen": now, "active": True} for a in addresses],
-            )
-            users = {Address(channel, chat_id): UserState(language, bool(chosen), bool(tickets))
-                     for channel, chat_id, language, chosen, tickets in rows}
+            sql, rows = _statements(self._db.engine.dialect.name), rows_param(addresses)
+            await connection.execute(sql.upsert_users, {"rows": rows, "now": utcnow()})
+            for channel, chat_id, language, chosen, tickets in unpacked(
+                await connection.scalar(sql.user_states, {"rows": rows})
+            ):
+                users[Address(str(channel), str(chat_id))] = UserState(
+                    None if language is None else str(language), bool(chosen), bool(tickets)
+                )
         return [users.get(arrival.address) if ok else None for arrival, ok in zip(arrivals, fresh)]
 
     async def _record(self, connection: AsyncConnection, understood: list[_Understood]) -> None:
-        """Every statement finds its user by address, so a user erased in between (by /forget) gets nothing
-        written back: the turn goes with them. Users in a fixed order, as in `_arrive`."""
+        """At most three statements for all turns. Each joins the turns to their users by address, so a user
+        erased in between (by /forget) gets nothing written back: the turn goes with them."""
         if not understood:
             return
-        now = literal(utcnow(), DateTime(timezone=True))
-        mine = and_(User.channel == bindparam("at_channel"), User.chat_id == bindparam("at_chat"))
-        in_order = sorted(understood, key=lambda u: (u.address.channel, u.address.chat_id))
-
-        def rows(values_of: Callable[[Turn], dict[str, object] | None]) -> list[dict[str, object]]:
-            """One parameter set for each turn with something to write here, naming its user by address."""
-            return [{"at_channel": u.address.channel, "at_chat": u.address.chat_id, **values}
-                    for u in in_order if (values := values_of(u.turn)) is not None]
-
-        changed = rows(lambda t: None if t.detected_language is None and t.question is None
-                       else {"detected": t.detected_language, "new_question": t.question})
-        events = rows(lambda t: {"turn_action": t.action, "entry": t.entry_id, "in_language": t.language})
-        unanswered = rows(lambda t: None if t.unanswered is None else {
-            "question_text": t.unanswered[0], "question_score": t.unanswered[1], "in_language": t.language})
-        if changed:  # one statement for both: each row of an executemany costs SQLite's thread a round trip
-            detected, question = bindparam("detected", type_=String), bindparam("new_question", type_=Text)
-            await connection.execute(update(User).where(mine).values(
-                # a chosen language is never overwritten by detection
-                language=case((or_(User.language_chosen.is_(True), detected.is_(None)), User.language), else_=detected),
-                last_question=case((question.is_(None), User.last_question), else_=question),
-                last_question_at=case((question.is_(None), User.last_question_at), else_=now),
-            ), changed)
-        await connection.execute(insert_core(Event).from_select(
-            ["user_id", "action", "entry_id", "language", "at"],
-            select(User.id, bindparam("turn_action", type_=String), bindparam("entry", type_=String),
-                   bindparam("in_language", type_=String), now).where(mine),
-        ), events)
-        if unanswered:
-            await connection.execute(insert_core(Unanswered).from_select(
-                ["user_id", "text", "score", "language", "at"],
-                select(User.id, bindparam("question_text", type_=Text), bindparam("question_score", type_=Float),
-                       bindparam("in_language", type_=String), now).where(mine),
-            ), unanswered)
+        sql = _statements(self._db.engine.dialect.name)
+        now = utcnow()
+        in_order = sorted(understood, key=lambda u: (u.address.channel, u.address.chat_id))  # lock order
+        changes = [(u.address.channel, u.address.chat_id, u.turn.detected_language, u.turn.question)
+                   for u in in_order if u.turn.detected_language is not None or u.turn.question is not None]
+        if changes:
+            await connection.execute(sql.change_users, {"rows": rows_param(changes), "now": now})
+        await connection.execute(sql.add_events, {"rows": rows_param([
+            (u.address.channel, u.address.chat_id, u.turn.action, u.turn.entry_id, u.turn.language) for u in in_order
+        ]), "now": now})
+        missed = [(u.address.channel, u.address.chat_id, *u.turn.unanswered, u.turn.language)
+                  for u in in_order if u.turn.unanswered is not None]
+        if missed:
+            await connection.execute(sql.add_unanswered, {"rows": rows_param(missed), "now": now})
 
     async def set_language(self, address: Address, language: str, chosen: bool) -> None:
         async with self._db.sessions.begin() as session:

@@ -143,3 +143,20 @@ async def test_detection_never_overrides_a_chosen_language_and_a_question_alone_
     async with database.sessions() as session:
         questions = dict((await session.execute(select(User.chat_id, User.last_question))).all())
     assert questions == {ME.chat_id: "де мій паспорт", OTHER.chat_id: "где паспорт"}
+
+
+async def test_texts_of_any_kind_travel_through_the_batched_statements_unchanged(database: Database) -> None:
+    """Rows go to the database as one JSON parameter: quotes, newlines, bidi text and emoji must survive."""
+    tricky = Address("telegram", "it's \"me\"; DROP TABLE users; --")
+    question = 'ما هو "وضع اللاجئ"؟\nI\'m asking 🙏 \\ % _ \u200f'
+    store = SqlUserStore(database)
+    assert await store.touch(tricky, dedupe_key="k'\"1") is not None
+    assert await store.touch(tricky, dedupe_key="k'\"1") is None
+    await store.record_turn(tricky, Turn("suggest", None, "ar", detected_language="ar", question=question,
+                                         unanswered=(question, 0.4375)))
+    state = await store.touch(tricky)
+    assert state is not None and state.language == "ar"
+    [missed] = await store.unanswered(days=1)
+    assert (missed.text, missed.score, missed.language) == (question, 0.4375, "ar")
+    async with database.sessions() as session:
+        assert (await session.scalars(select(User.last_question))).all() == [question]
