@@ -35,6 +35,7 @@ class GroupCommit(Generic[Request, Result]):
 
     async def _drain(self) -> None:
         while self._waiting:
+            await asyncio.sleep(0)  # one turn of the event loop: requests already on their way join this batch
             batch, self._waiting = self._waiting[: self._max_batch], self._waiting[self._max_batch :]
             await self._settle(batch)
 
