@@ -165,9 +165,9 @@ class _Index:
         query_stems = {k for k, _ in resolved}
         query_text = sorted_words(" ".join(query))
         results: dict[str, float] = {}
+        idf = self.idf.__getitem__
         for entry in top:
             docs = self.docs[entry]
-            idf = self.idf.__getitem__
             best_doc = max((sum(map(idf, doc.stems & query_stems)) / doc.weight for doc in docs), default=0.0)
             closest = process.extractOne(query_text, self.sorted_docs[entry], scorer=fuzz.ratio)
             best_similarity = closest[1] / 100.0 if closest is not None else 0.0

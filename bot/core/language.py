@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from itertools import repeat
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from bot.core.text import cyrillic_to_latin, letters_lower, script_of
 
