@@ -7,7 +7,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 from pathlib import Path
 
 import httpx
@@ -32,7 +33,7 @@ from bot.storage.updates import SqlUpdateLog
 from bot.storage.users import SqlUserStore
 from bot.web import create_app
 from tests.conftest import ROOT, free_port, run_config
-from tests.fakes.serve import eventually, serve
+from tests.fakes.serve import Served, eventually, serve
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
 
 CHAT = 555
@@ -77,14 +78,70 @@ async def channel(fake: FakeTelegram, engine: Engine, config: Config, sqlite: Da
     await bot.shutdown()
 
 
-async def deliver(channel: TelegramChannel, update: dict) -> None:  # type: ignore[type-arg]
-    parsed = Update.de_json(update, channel.bot)
-    assert parsed is not None
-    await channel.process(parsed)
+SECRET = "s3cret"
 
 
-async def test_a_question_gets_its_answer_as_escaped_html_with_buttons(channel: TelegramChannel, fake: FakeTelegram) -> None:
-    await deliver(channel, message_update(CHAT, "нужна ли мне медицинская страховка?", language="ru"))
+class _CountedLanes(Lanes):
+    """Lanes that count the updates they were given, so a test knows when polling has taken one."""
+
+    taken = 0
+
+    def start(self, chat: str, work: Coroutine[object, object, None]) -> None:
+        self.taken += 1
+        super().start(chat, work)
+
+
+class Delivery:
+    """Hands updates to a channel as `migrant-bot run` does, by long polling or through the webhook app, and
+    waits until each has been handled."""
+
+    def __init__(self, channel: TelegramChannel, fake: FakeTelegram, mode: str) -> None:
+        self.channel, self.fake, self.mode = channel, fake, mode
+        self.lanes = _CountedLanes()
+        self._stop = asyncio.Event()
+        self._polling: asyncio.Task[None] | None = None
+        self._served: Served | None = None
+
+    async def __aenter__(self) -> Delivery:
+        if self.mode == "polling":
+            self._polling = asyncio.create_task(poll(self.channel, self.lanes, self._stop, timeout=1))
+        else:
+            self._served = await serve(create_app(self.lanes, lambda: True, self.channel, SECRET))
+        return self
+
+    async def __call__(self, update: dict[str, Any]) -> None:
+        if self._served is not None:
+            async with httpx.AsyncClient() as client:
+                response = await client.post(f"{self._served.url}/telegram", json=update,
+                                             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+            assert response.status_code == 200
+        else:
+            taken = self.lanes.taken
+            self.fake.updates.append(update)
+            await eventually(lambda: self.lanes.taken > taken)
+            assert self.lanes.taken > taken, "polling did not take the update"
+        await self.lanes.drain()
+
+    async def __aexit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._polling is not None:
+            await asyncio.wait_for(self._polling, 5)
+        if self._served is not None:
+            await self._served.stop()
+        await self.lanes.drain()
+
+
+@pytest.fixture(params=["polling", "webhook"])
+async def deliver(
+    request: pytest.FixtureRequest, channel: TelegramChannel, fake: FakeTelegram
+) -> AsyncIterator[Delivery]:
+    """Every test that takes this runs twice: with updates fetched by long polling, and posted to the webhook."""
+    async with Delivery(channel, fake, request.param) as delivery:
+        yield delivery
+
+
+async def test_a_question_gets_its_answer_as_escaped_html_with_buttons(deliver: Delivery, fake: FakeTelegram) -> None:
+    await deliver(message_update(CHAT, "нужна ли мне медицинская страховка?", language="ru"))
     [sent] = fake.sent(CHAT)
     assert sent["parse_mode"] == "HTML"
     assert sent["text"].startswith("Да. В Болгарии медицинское страхование обязательно")
@@ -92,8 +149,8 @@ async def test_a_question_gets_its_answer_as_escaped_html_with_buttons(channel: 
     assert "e:health-insurance-cost" in data and "f:+:e:health-insurance-obligatory" in data
 
 
-async def test_start_greets_in_the_language_of_the_telegram_client(channel: TelegramChannel, fake: FakeTelegram) -> None:
-    await deliver(channel, message_update(CHAT, "/start", language="uk"))
+async def test_start_greets_in_the_language_of_the_telegram_client(deliver: Delivery, fake: FakeTelegram) -> None:
+    await deliver(message_update(CHAT, "/start", language="uk"))
     welcome, topics = fake.sent(CHAT)
     assert welcome["text"].startswith("Вітаю!")
     labels = [b["text"] for row in welcome["reply_markup"]["inline_keyboard"] for b in row]
@@ -101,68 +158,76 @@ async def test_start_greets_in_the_language_of_the_telegram_client(channel: Tele
     assert topics["text"] == "Оберіть тему:"
 
 
-async def test_every_callback_is_answered_even_a_garbled_one(channel: TelegramChannel, fake: FakeTelegram) -> None:
-    await deliver(channel, callback_update(CHAT, "t:health"))
-    await deliver(channel, callback_update(CHAT, "\u0000nonsense"))
+async def test_every_callback_is_answered_even_a_garbled_one(deliver: Delivery, fake: FakeTelegram) -> None:
+    await deliver(callback_update(CHAT, "t:health"))
+    await deliver(callback_update(CHAT, "\u0000nonsense"))
     assert len(fake.called("answerCallbackQuery")) == 2
     first, second = fake.sent(CHAT)
     assert first["text"].startswith("Health and health insurance")
     assert second["text"] == "That button is no longer valid. Here are the topics."
 
 
-async def test_media_gets_a_text_only_reply_or_joins_an_open_ticket(channel: TelegramChannel, fake: FakeTelegram, sqlite: Database) -> None:
+async def test_media_gets_a_text_only_reply_or_joins_an_open_ticket(
+    deliver: Delivery, fake: FakeTelegram, sqlite: Database
+) -> None:
     photo = {"photo": [{"file_id": "small", "file_unique_id": "s", "width": 1, "height": 1},
                        {"file_id": "big", "file_unique_id": "b", "width": 9, "height": 9}]}
-    await deliver(channel, message_update(CHAT, language="en", **photo))
+    await deliver(message_update(CHAT, language="en", **photo))
     assert fake.sent(CHAT)[-1]["text"].startswith("I can only read text messages")
-    await deliver(channel, message_update(CHAT, "/consultant"))
-    await deliver(channel, message_update(CHAT, language="en", caption="my residence card", **photo))
+    await deliver(message_update(CHAT, "/consultant"))
+    await deliver(message_update(CHAT, language="en", caption="my residence card", **photo))
     assert fake.sent(CHAT)[-1]["text"] == "Added to your question. A consultant will read it."
     [ticket] = await SqlDesk(sqlite).list_tickets()
     _, lines = await SqlDesk(sqlite).show(ticket.id)
     assert lines[-1].text == "[photo big] my residence card"
 
 
-async def test_groups_get_silence(channel: TelegramChannel, fake: FakeTelegram) -> None:
-    await deliver(channel, message_update(-100, "hello", chat_type="supergroup"))
-    await deliver(channel, message_update(-100, "/start", chat_type="group"))
+async def test_groups_get_silence(deliver: Delivery, fake: FakeTelegram) -> None:
+    await deliver(message_update(-100, "hello", chat_type="supergroup"))
+    await deliver(message_update(-100, "/start", chat_type="group"))
     assert fake.sent() == []
 
 
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_a_repeated_update_is_handled_once_even_after_a_restart(
-    channel: TelegramChannel, fake: FakeTelegram, engine: Engine, config: Config, tmp_path: Path
+    mode: str, channel: TelegramChannel, fake: FakeTelegram, engine: Engine, config: Config, tmp_path: Path
 ) -> None:
     update = message_update(CHAT, "hello", update_id=777_001)
-    await deliver(channel, update)
-    await deliver(channel, update)
+    async with Delivery(channel, fake, mode) as deliver:
+        await deliver(update)
+        if mode == "webhook":  # long polling never hands out an update twice in one run; a restart does
+            await deliver(update)
     restarted_db = Database(f"sqlite+aiosqlite:///{tmp_path / 'tg.db'}")
     try:
         restarted = TelegramChannel(channel.bot, engine_on(engine, config, restarted_db).handle,
                                     SqlUpdateLog(restarted_db, "telegram").first_time)
-        await deliver(restarted, update)
+        async with Delivery(restarted, fake, mode) as after_restart:
+            await after_restart(update)
     finally:
         await restarted_db.close()
     assert len(fake.sent(CHAT)) == 1
 
 
-async def test_a_429_is_waited_out_and_the_reply_still_arrives(channel: TelegramChannel, fake: FakeTelegram) -> None:
+async def test_a_429_is_waited_out_and_the_reply_still_arrives(deliver: Delivery, fake: FakeTelegram) -> None:
     fake.too_many["sendMessage"] = 1
-    await deliver(channel, message_update(CHAT, "hello"))
+    await deliver(message_update(CHAT, "hello"))
     refused, accepted = fake.called("sendMessage")
     assert refused == accepted and fake.sent(CHAT) == [accepted]
 
 
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
 async def test_flood_control_sends_one_notice_then_silence_without_slowing_others(
-    fake: FakeTelegram, engine: Engine, config: Config, sqlite: Database
+    mode: str, fake: FakeTelegram, engine: Engine, config: Config, sqlite: Database
 ) -> None:
     bot = bot_for(fake)
     await bot.initialize()
     try:
         channel = TelegramChannel(bot, engine_on(engine, config, sqlite, flood=5).handle,
                                   SqlUpdateLog(sqlite, "telegram").first_time)
-        for _ in range(9):
-            await deliver(channel, message_update(CHAT, "hello"))
-        await deliver(channel, message_update(CHAT + 1, "hello"))
+        async with Delivery(channel, fake, mode) as deliver:
+            for _ in range(9):
+                await deliver(message_update(CHAT, "hello"))
+            await deliver(message_update(CHAT + 1, "hello"))
     finally:
         await bot.shutdown()
     texts = [m["text"] for m in fake.sent(CHAT)]
@@ -171,10 +236,10 @@ async def test_flood_control_sends_one_notice_then_silence_without_slowing_other
 
 
 async def test_a_consultants_answer_reaches_the_telegram_user_in_their_language(
-    channel: TelegramChannel, fake: FakeTelegram, sqlite: Database, config: Config
+    deliver: Delivery, channel: TelegramChannel, fake: FakeTelegram, sqlite: Database, config: Config
 ) -> None:
-    await deliver(channel, message_update(CHAT, "/consultant", language="ru"))
-    await deliver(channel, message_update(CHAT, "Хозяин квартиры не возвращает залог", language="ru"))
+    await deliver(message_update(CHAT, "/consultant", language="ru"))
+    await deliver(message_update(CHAT, "Хозяин квартиры не возвращает залог", language="ru"))
     store = SqlDesk(sqlite)
     await store.add_consultant(ConsultantInfo("maria", ("ru",)))
     [ticket] = await store.list_tickets()
@@ -187,8 +252,10 @@ async def test_a_consultants_answer_reaches_the_telegram_user_in_their_language(
     assert len(parts) > 1 and all(len(p["text"]) <= 4096 for p in parts)
 
 
-async def test_a_user_who_blocked_the_bot_is_marked_inactive(channel: TelegramChannel, fake: FakeTelegram, sqlite: Database, config: Config) -> None:
-    await deliver(channel, message_update(CHAT, "/consultant"))
+async def test_a_user_who_blocked_the_bot_is_marked_inactive(
+    deliver: Delivery, channel: TelegramChannel, fake: FakeTelegram, sqlite: Database, config: Config
+) -> None:
+    await deliver(message_update(CHAT, "/consultant"))
     store = SqlDesk(sqlite)
     await store.add_consultant(ConsultantInfo("maria", ("en",)))
     [ticket] = await store.list_tickets()
@@ -201,11 +268,11 @@ async def test_a_user_who_blocked_the_bot_is_marked_inactive(channel: TelegramCh
 
 
 async def test_a_user_who_blocked_the_bot_is_inactive_after_an_immediate_reply_fails(
-    channel: TelegramChannel, fake: FakeTelegram, sqlite: Database
+    deliver: Delivery, fake: FakeTelegram, sqlite: Database
 ) -> None:
-    await deliver(channel, message_update(CHAT, "hello"))
+    await deliver(message_update(CHAT, "hello"))
     fake.blocked.add(CHAT)
-    await deliver(channel, message_update(CHAT, "hello again"))
+    await deliver(message_update(CHAT, "hello again"))
     async with sqlite.sessions() as session:
         assert (await session.scalars(select(User.active))).all() == [False]
     assert len(fake.called("sendMessage")) == 2  # the refused one was not retried
@@ -297,9 +364,9 @@ async def test_run_polls_answers_and_stops_on_sigterm(fake: FakeTelegram, tmp_pa
     "command", ["/start", "/help", "/topics", "/language", "/consultant", "/cancel", "/privacy", "/forget"]
 )
 async def test_every_command_answers_in_the_users_language(
-    channel: TelegramChannel, fake: FakeTelegram, engine: Engine, command: str
+    deliver: Delivery, fake: FakeTelegram, engine: Engine, command: str
 ) -> None:
-    await deliver(channel, message_update(CHAT, command, language="bg"))
+    await deliver(message_update(CHAT, command, language="bg"))
     replies = fake.sent(CHAT)
     assert replies, command
     bulgarian = {engine.replies.welcome("bg").text, engine.replies.help("bg").text, engine.replies.topics("bg").text,

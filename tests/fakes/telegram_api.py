@@ -48,6 +48,7 @@ class FakeTelegram:
     url: str = ""
     _message_id: int = 0
     _served: Served | None = None
+    _stopping: bool = False
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """What was sent (to `chat_id`), counting only the messages the fake accepted."""
@@ -116,13 +117,16 @@ class FakeTelegram:
             self._thread_id += 1
             return {"message_thread_id": self._thread_id, "name": params.get("name", ""), "icon_color": 7322096}
         if method == "getUpdates":
+            # as Telegram does: an offset confirms the updates before it, which are then gone; the others stay
+            # until confirmed, so an update fetched by a process that died is fetched again. A long poll of up to
+            # a second, cut short by updates or by stopping.
+            offset = int(params.get("offset") or 0)
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
             for _ in range(20):
-                if self.updates:
+                ready = [u for u in self.updates if u["update_id"] >= offset]
+                if ready or self._stopping:
                     break
                 await asyncio.sleep(0.05)
-            offset = int(params.get("offset") or 0)
-            ready = [u for u in self.updates if u["update_id"] >= offset]
-            self.updates = []
             return ready
         return True
 
@@ -131,6 +135,7 @@ class FakeTelegram:
         self.url = self._served.url
 
     async def stop(self) -> None:
+        self._stopping = True
         if self._served is not None:
             await self._served.stop()
 
