@@ -77,30 +77,30 @@ class _Statements:
 
 @functools.lru_cache(maxsize=None)
 def _statements(dialect: str) -> _Statements:
-    rows, sql = json_rows(dialect), statement
+    rows = json_rows(dialect)
     addresses, joined = rows.table("channel", "chat_id"), "users.channel = a.channel AND users.chat_id = a.chat_id"
     states = rows.packed("users.channel", "users.chat_id", "users.language", "users.language_chosen",
                          "EXISTS (SELECT 1 FROM tickets WHERE tickets.user_id = users.id)")
     return _Statements(
-        upsert_users=sql(
+        upsert_users=statement(
             "INSERT INTO users (channel, chat_id, language_chosen, first_seen, last_seen, active) "
             f"SELECT a.channel, a.chat_id, false, :now, :now, true FROM {addresses} AS a WHERE true "
             "ON CONFLICT (channel, chat_id) DO UPDATE SET last_seen = excluded.last_seen, active = true"
         ),
-        user_states=sql(f"SELECT {states} FROM {addresses} AS a JOIN users ON {joined}"),
-        change_users=sql(  # a chosen language is never overwritten by detection
+        user_states=statement(f"SELECT {states} FROM {addresses} AS a JOIN users ON {joined}"),
+        change_users=statement(  # a chosen language is never overwritten by detection
             "UPDATE users SET "
             "language = CASE WHEN users.language_chosen OR a.detected IS NULL THEN users.language ELSE a.detected END, "
             "last_question = COALESCE(a.question, users.last_question), "
             "last_question_at = CASE WHEN a.question IS NULL THEN users.last_question_at ELSE :now END "
             f"FROM {rows.table('channel', 'chat_id', 'detected', 'question')} AS a WHERE {joined}"
         ),
-        add_events=sql(
+        add_events=statement(
             "INSERT INTO events (user_id, action, entry_id, language, at) "
             f"SELECT users.id, a.action, a.entry_id, a.language, :now "
             f"FROM {rows.table('channel', 'chat_id', 'action', 'entry_id', 'language')} AS a JOIN users ON {joined}"
         ),
-        add_unanswered=sql(
+        add_unanswered=statement(
             "INSERT INTO unanswered (user_id, text, score, language, at) "
             "SELECT users.id, a.text, CAST(a.score AS DOUBLE PRECISION), a.language, :now "
             f"FROM {rows.table('channel', 'chat_id', 'text', 'score', 'language')} AS a JOIN users ON {joined}"
@@ -133,7 +133,8 @@ class SqlUserStore:
 
     async def _arrive(self, connection: AsyncConnection, arrivals: list[_Arrival]) -> list[UserState | None]:
         """Record the update ids, upsert the users whose update is new, read their state: three statements for
-        all arrivals. Users go in address order, so that two processes on PostgreSQL lock them in one order."""
+        all arrivals (four on SQLite, see record_new). Users go in address order, so that two processes on
+        PostgreSQL lock them in one order."""
         if not arrivals:
             return []
         new = await record_new(connection, self._db, (
