@@ -36,19 +36,12 @@ from starlette.routing import Route  # noqa: E402
 from telegram import Update  # noqa: E402
 from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
 
-from bot.app import open_runtime  # noqa: E402
-from bot.channels.telegram import TelegramChannel, connect  # noqa: E402
-from bot.config import load_config, parse_config  # noqa: E402
-from bot.core.flood import FloodGate  # noqa: E402
-from bot.storage.updates import SqlUpdateLog  # noqa: E402
-from bot.lanes import Lanes  # noqa: E402
 from bot.tables import format_table  # noqa: E402
-from bot.web import create_app  # noqa: E402
+from tests.fakes.postgres import create_scratch_database, drop_scratch_database  # noqa: E402
 from tests.fakes.serve import serve  # noqa: E402
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update  # noqa: E402
-from tests.fakes.postgres import create_scratch_database, drop_scratch_database  # noqa: E402
+from tests.harness import WEBHOOK_SECRET as SECRET, config_text, running  # noqa: E402
 
-SECRET = "bench-secret"
 QUESTION = "do I need health insurance?"
 
 
@@ -97,25 +90,9 @@ async def load(url: str, fake: FakeTelegram, updates: int, concurrency: int, fir
 
 
 async def full_bot(fake: FakeTelegram, updates: int, concurrency: int, first_chat: int, database_url: str) -> Run:
-    base = load_config(ROOT / "bot.toml", env={})
-    config = parse_config(
-        f'[bot]\nknowledge_dir = "{base.knowledge_path}"\ndatabase_url = "{database_url}"\n', "benchmark", ROOT, env={}
-    )
-    runtime = await open_runtime(config)
-    assert runtime.engine is not None
-    runtime.engine.flood = FloodGate(config.telegram.flood_per_minute)
-    bot = connect(TOKEN, fake.url)
-    await bot.initialize()
-    channel = TelegramChannel(bot, runtime.engine.handle, SqlUpdateLog(runtime.database, "telegram").first_time)
-    lanes = Lanes()
-    served = await serve(create_app(lanes, lambda: True, channel, SECRET))
-    try:
-        return await load(served.url + "/telegram", fake, updates, concurrency, first_chat)
-    finally:
-        await lanes.drain()
-        await served.stop()
-        await bot.shutdown()
-        await runtime.close()
+    """`migrant-bot run` in webhook mode, as the tests run it (tests/harness.py)."""
+    async with running(config_text(database_url, fake, "webhook")) as bot:
+        return await load(bot.url + "/telegram", fake, updates, concurrency, first_chat)
 
 
 async def echo_bot(fake: FakeTelegram, updates: int, concurrency: int, first_chat: int) -> Run:

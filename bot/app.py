@@ -5,14 +5,17 @@ The only module that knows every part; the CLI calls it, the parts never import 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import Config
+from bot.config import BotSection, ClassifierSection, Config
 from bot.core.engine import Engine
 from bot.core.handoff import Desk
 from bot.core.knowledge import load_knowledge
 from bot.core.state import UserStore
+from bot.core.understanding import Understander
 from bot.i18n import I18n
 
 if TYPE_CHECKING:  # storage is imported lazily: `migrant-bot ask` must start fast and never touch a database
@@ -21,9 +24,26 @@ if TYPE_CHECKING:  # storage is imported lazily: `migrant-bot ask` must start fa
     from bot.storage.outbox import SqlOutbox
 
 
+def _stamp(directory: Path) -> tuple[tuple[str, int], ...]:
+    """What the knowledge base's files are now: their names and modification times."""
+    return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in directory.rglob("*.y*ml")))
+
+
+@functools.lru_cache(maxsize=4)
+def _understander(directory: Path, stamp: object, bot: BotSection, classifier: ClassifierSection) -> Understander:
+    knowledge = load_knowledge(directory, bot.languages)
+    return Understander(knowledge, bot, classifier, I18n(bot.languages))
+
+
+def understander(config: Config) -> Understander:
+    """The understanding step for the configured knowledge base, built once per process while its files stay
+    as they are (it is pure: every conversation and tool shares it)."""
+    directory = config.knowledge_path
+    return _understander(directory, _stamp(directory) if directory.is_dir() else (), config.bot, config.classifier)
+
+
 def build_engine(config: Config, store: UserStore | None = None, desk: Desk | None = None) -> Engine:
-    knowledge = load_knowledge(config.knowledge_path, config.bot.languages)
-    return Engine(knowledge, config.bot, config.classifier, I18n(config.bot.languages), store, desk)
+    return Engine(understander(config), config.bot, store, desk)
 
 
 @dataclass
@@ -40,8 +60,9 @@ class Runtime:
         await self.database.close()
 
 
-async def open_runtime(config: Config, with_engine: bool = True) -> Runtime:
-    """Open the configured database (migrated, expired data purged) and build what works on it."""
+async def open_runtime(config: Config, with_engine: bool = True, owner: str = "") -> Runtime:
+    """Open the configured database (migrated, expired data purged) and build what works on it; `owner` names
+    this process in the outbox's leases."""
     from bot.storage.database import Database
     from bot.storage.desk import SqlDesk
     from bot.storage.outbox import SqlOutbox
@@ -53,4 +74,4 @@ async def open_runtime(config: Config, with_engine: bool = True) -> Runtime:
     desk_store = SqlDesk(database)
     desk = Desk(desk_store, I18n(config.bot.languages), config.handoff)
     engine = build_engine(config, SqlUserStore(database), desk) if with_engine else None
-    return Runtime(database, desk_store, desk, SqlOutbox(database), engine)
+    return Runtime(database, desk_store, desk, SqlOutbox(database, owner), engine)

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import desk_cli
+from bot import desk_cli, logs
 from bot.app import build_engine, open_runtime
 from bot.config import Config, ConfigError, load_config
 from bot.core.handoff import DeskError
@@ -249,12 +249,7 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.debug else logging.INFO if args.command == "run" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry request URLs, and so bot tokens
+    logs.configure(logging.DEBUG if args.debug else logging.INFO if args.command == "run" else logging.WARNING)
     try:
         config = load_config(args.config)
         return COMMANDS[args.command](config, args)

@@ -131,12 +131,13 @@ class ConsultantGroup:
                 await self._post_batch(chunk)
 
     async def _post_batch(self, ticket_ids: list[int]) -> None:
+        """Several tickets in one message, without their words (a claim shows them on the ticket's own card)."""
         lines, keys = [], []
         for ticket_id in ticket_ids:
-            ticket, messages = await self._store.show(ticket_id)
-            first = next((m.text for m in messages if m.author == "user"), "")[:120]
+            ticket, _ = await self._store.show(ticket_id)
             urgent = "🚨 " if ticket.priority == "urgent" else ""
-            lines.append(f"{urgent}#{ticket.id} {ticket.pseudonym} {ticket.language} {ticket.reason}: {first}")
+            lines.append(f"{urgent}#{ticket.id} {ticket.pseudonym} {ticket.language} {ticket.reason} "
+                         f"topic: {ticket.topic or '-'}")
             keys.append([InlineKeyboardButton(f"Claim #{ticket.id}", callback_data=f"c:claim:{ticket.id}")])
         text = f"{len(ticket_ids)} new tickets (many at once; each gets its own card when claimed):\n\n" + "\n".join(lines)
         await self._send(text, markup=InlineKeyboardMarkup(keys))
@@ -157,13 +158,40 @@ class ConsultantGroup:
             kind, file_id, caption = media.groups()
             send = getattr(self.bot, f"send_{kind}")
             kwargs = {"caption": f"{ticket_ref} {caption}".strip()} if kind not in ("sticker", "video_note") else {}
-            await send(self.chat_id, file_id, message_thread_id=thread, reply_to_message_id=reply, **kwargs)
+            posted = await send(self.chat_id, file_id, message_thread_id=thread, reply_to_message_id=reply, **kwargs)
         elif location:
-            await self.bot.send_location(self.chat_id, float(location.group(1)), float(location.group(2)),
-                                         message_thread_id=thread, reply_to_message_id=reply)
+            posted = await self.bot.send_location(self.chat_id, float(location.group(1)), float(location.group(2)),
+                                                  message_thread_id=thread, reply_to_message_id=reply)
         else:
-            await self.bot.send_message(self.chat_id, html.escape(f"{ticket_ref} user: {line.text}", quote=False),
-                                        parse_mode=ParseMode.HTML, message_thread_id=thread, reply_to_message_id=reply)
+            posted = await self.bot.send_message(
+                self.chat_id, html.escape(f"{ticket_ref} user: {line.text}", quote=False), parse_mode=ParseMode.HTML,
+                message_thread_id=thread, reply_to_message_id=reply,
+            )
+        await self._cards.posted(line.ticket_id, posted.message_id)
+
+    async def scrub_erased(self) -> None:
+        """A person who used /forget: their card now says so, and what was forwarded of theirs is deleted (or,
+        where Telegram no longer lets a bot delete it, emptied)."""
+        for card, posts in await self._cards.erased():
+            if card.message_id is not None:
+                self._rate.spend()
+                try:
+                    await self.bot.edit_message_text(
+                        f"Ticket #{card.ticket_id}: the person erased their data; their words are gone.",
+                        chat_id=self.chat_id, message_id=card.message_id,
+                    )
+                except TelegramError as exc:
+                    log.warning("ticket %s: card not edited: %s", card.ticket_id, exc)
+            for message_id in posts:
+                try:
+                    await self.bot.delete_message(self.chat_id, message_id)
+                except TelegramError:
+                    try:
+                        await self.bot.edit_message_text("(erased by the person)", chat_id=self.chat_id,
+                                                         message_id=message_id)
+                    except TelegramError as exc:
+                        log.warning("ticket %s: a forwarded message stays: %s", card.ticket_id, exc)
+            await self._cards.scrubbed(card.ticket_id)
 
     async def remind_urgent(self) -> None:
         for card in await self._cards.due_reminders(self._reminder_minutes):
@@ -173,6 +201,7 @@ class ConsultantGroup:
             await self._cards.reminded(card.ticket_id)
 
     async def feed_once(self) -> None:
+        await self.scrub_erased()
         await self.post_new_tickets()
         await self.forward_new_lines()
         await self.remind_urgent()

@@ -1,28 +1,21 @@
 """Delivers the outbox, one dispatcher per process, to whichever channel each message belongs to.
 
-Retries back off exponentially (or as the service asks, e.g. Telegram's retry_after); after the last attempt a
-message is marked failed and the consultant is told in the ticket. A user who blocked the bot is not retried.
+The delivery policy is bot.delivery's, the one immediate replies follow: what may pass later is retried with
+backoff (or as the service asks), up to `max_attempts`, then marked failed and the consultant told in the ticket;
+a person who blocked the bot is not retried; a message the service refuses is not retried either. The chats of
+a batch are served at once, each chat's messages in order, so one slow chat does not hold up the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
 
+from bot.delivery import Backoff, Sender, Verdict, judge
 from bot.storage.outbox import OutboxItem, SqlOutbox
-from bot.types import Address, DeliveryError, Outbound, split_message
+from bot.types import Address, DeliveryError
 
 log = logging.getLogger(__name__)
-
-
-class Sender(Protocol):
-    channel: str
-    max_length: int
-
-    async def send(self, message: Outbound) -> str | None:
-        """Deliver one message; return the service's id for it when it gives one (for delivery receipts)."""
-        ...
 
 
 class Dispatcher:
@@ -31,49 +24,48 @@ class Dispatcher:
         outbox: SqlOutbox,
         senders: dict[str, Sender],
         max_attempts: int = 5,
-        base_delay: float = 2.0,
-        max_delay: float = 900.0,
+        backoff: Backoff = Backoff(base=2.0),
     ) -> None:
         self._outbox = outbox
         self._senders = senders
         self._max_attempts = max_attempts
-        self._base_delay = base_delay
-        self._max_delay = max_delay
+        self._backoff = backoff
 
-    async def _deliver(self, sender: Sender, item: OutboxItem, blocked: set[Address]) -> bool:
-        if item.address in blocked:
-            await self._outbox.failed(item, "the user blocked the bot", blocked=False)
-            return False
-        message = item.outbound()
-        parts = split_message(message.text, sender.max_length)
-        provider_id: str | None = None
+    async def _deliver(self, sender: Sender, item: OutboxItem) -> Verdict:
+        if not await self._outbox.hold(item):  # its lease ran out: another process may be sending it now
+            log.warning("outbox %s: lease lost before sending; left to whoever holds it", item.id)
+            return Verdict.LATER
         try:
-            for number, part in enumerate(parts):
-                last = number == len(parts) - 1
-                provider_id = await sender.send(
-                    Outbound(message.address, part, message.buttons if last else (), message.language)
-                )
+            provider_id = await sender.send(item.outbound())
         except DeliveryError as exc:
-            if exc.permanent or item.attempts >= self._max_attempts:
-                log.warning("outbox %s to %s failed for good: %s", item.id, item.address.channel, exc)
-                await self._outbox.failed(item, str(exc), exc.blocked)
-                if exc.blocked:
-                    blocked.add(item.address)
+            verdict = judge(exc)
+            if verdict is Verdict.LATER and item.attempts < self._max_attempts:
+                await self._outbox.retry(item, str(exc), self._backoff.delay(item.attempts, exc.retry_after))
             else:
-                delay = exc.retry_after or min(self._max_delay, self._base_delay * 2 ** (item.attempts - 1))
-                await self._outbox.retry(item, str(exc), delay)
-            return False
+                log.warning("outbox %s to %s failed for good: %s", item.id, item.address.channel, exc)
+                await self._outbox.failed(item, str(exc), verdict is Verdict.BLOCKED)
+            return verdict
         await self._outbox.sent(item, provider_id)
-        return True
+        return Verdict.SENT
+
+    async def _deliver_chat(self, sender: Sender, items: list[OutboxItem]) -> int:
+        delivered = 0
+        for number, item in enumerate(items):
+            verdict = await self._deliver(sender, item)
+            delivered += verdict is Verdict.SENT
+            if verdict is Verdict.BLOCKED:
+                for rest in items[number + 1 :]:
+                    await self._outbox.failed(rest, "the user blocked the bot", blocked=False)
+                break
+        return delivered
 
     async def deliver_once(self, channel: str, chat_id: str | None = None, limit: int = 20) -> int:
         """Send what is due on one channel (optionally to one chat); returns how many arrived."""
         sender = self._senders[channel]
-        delivered = 0
-        blocked: set[Address] = set()
+        chats: dict[Address, list[OutboxItem]] = {}
         for item in await self._outbox.claim(channel, limit=limit, chat_id=chat_id):
-            delivered += await self._deliver(sender, item, blocked)
-        return delivered
+            chats.setdefault(item.address, []).append(item)
+        return sum(await asyncio.gather(*(self._deliver_chat(sender, items) for items in chats.values())))
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0, chat_id: str | None = None) -> None:
         while not stop.is_set():

@@ -24,12 +24,13 @@ class Lanes:
         self._last: dict[str, asyncio.Task[None]] = {}  # the newest task of each chat with work in flight
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, chat: str, work: Coroutine[object, object, None]) -> None:
-        """Run `work` after the chat's earlier work; return at once."""
+    def start(self, chat: str, work: Coroutine[object, object, None]) -> asyncio.Task[None]:
+        """Run `work` after the chat's earlier work; return at once, with the task that will run it."""
         task = asyncio.create_task(self._run(self._last.get(chat), work))
         self._last[chat] = task
         self._tasks.add(task)
         task.add_done_callback(lambda done: self._finished(chat, done))
+        return task
 
     async def _run(self, before: asyncio.Task[None] | None, work: Coroutine[object, object, None]) -> None:
         if before is not None:
@@ -44,6 +45,11 @@ class Lanes:
         self._tasks.discard(task)
         if self._last.get(chat) is task:
             del self._last[chat]
+
+    @property
+    def pending(self) -> int:
+        """Updates taken and not finished: running, or waiting for their chat's earlier ones or for a slot."""
+        return len(self._tasks)
 
     async def wait_for_room(self) -> None:
         """Wait until fewer than `limit` updates are pending: polling takes no more than can be handled."""

@@ -5,6 +5,7 @@ Standard library only: adapters and the core both import this, so it must not pu
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 PAYLOAD_MAX_BYTES = 64  # Telegram's callback_data limit; the smallest of the channels
@@ -30,12 +31,19 @@ class Button:
             raise ValueError(f"button payload over {PAYLOAD_MAX_BYTES} bytes: {self.payload!r}")
 
 
+def storable(text: str) -> str:
+    """The text with anything UTF-8 cannot hold (a lone surrogate from a JSON escape) replaced, so that one odd
+    message cannot fail the database write it shares with others."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 @dataclass(frozen=True)
 class Inbound:
     """One thing a user did: wrote text, pressed a button (payload), sent a command, or sent media.
 
     `attachment` describes media ("photo <file id>", "voice <file id>"...), which the bot cannot read but a
-    consultant can open.
+    consultant can open. Whatever a channel passes in, text fields come out as storable text and the hint as a
+    string or None: they come from the outside world.
     """
 
     address: Address
@@ -44,7 +52,27 @@ class Inbound:
     language_hint: str | None = None
     display_name: str | None = None
     attachment: str | None = None
-    dedupe_key: str | None = None  # the service's id for this event (Telegram update_id): handled once
+
+    def __post_init__(self) -> None:
+        for name in ("text", "payload", "display_name", "attachment"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, storable(str(value)))
+        hint = self.language_hint
+        object.__setattr__(self, "language_hint", storable(hint)[:16] if isinstance(hint, str) else None)
+
+
+@dataclass(frozen=True)
+class Received:
+    """An update a chat service delivered, parsed by its channel: `inbound` is what the person did, when the
+    update is for the conversation at all (a receipt or a group message is not)."""
+
+    channel: str
+    key: str  # the service's id for it: a repeat is handled once
+    lane: str  # the chat it belongs to: one update at a time per chat
+    body: str  # as the service sent it, to store and to resume from
+    inbound: Inbound | None = None
+    detail: object = None  # the channel's own parsed form (a python-telegram-bot Update, a viberbot request)
 
 
 @dataclass(frozen=True)
@@ -55,6 +83,9 @@ class Outbound:
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     language: str = "en"
+
+
+Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
 
 
 def split_message(text: str, limit: int) -> list[str]:

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from bot.config import HandoffSection
 from bot.core.handoff import ConsultantInfo, Desk
+from bot.delivery import Backoff
 from bot.dispatch import Dispatcher
 from bot.i18n import I18n
 from bot.storage.database import Database
@@ -55,26 +56,11 @@ async def test_a_reply_is_delivered_once_and_marked_sent(database: Database) -> 
     assert await SqlOutbox(database).counts() == {"sent": 1}
 
 
-async def test_a_long_reply_is_split_and_buttons_go_with_the_last_part(database: Database) -> None:
-    paragraphs = "\n\n".join(f"Paragraph {i}. " + "word " * 30 for i in range(6))
-    desk, ticket_id = await ticket_with_reply(database, paragraphs)
-    await desk.close(ticket_id, "maria")
-    sender = FakeSender(max_length=200)
-    await Dispatcher(SqlOutbox(database), {"fake": sender}).deliver_once("fake")
-    assert all(len(m.text) <= 200 for m in sender.sent)
-    assert "".join(m.text for m in sender.sent).replace(" ", "").replace("\n", "") == (
-        ("Consultant:" + paragraphs).replace(" ", "").replace("\n", "")
-        + "".join(m.text for m in sender.sent[-2:]).replace(" ", "").replace("\n", "")
-    )
-    assert [b.label for b in sender.sent[-1].buttons] == ["👍", "👎"]
-    assert all(not m.buttons for m in sender.sent[:-1])
-
-
 async def test_a_failing_send_backs_off_then_fails_and_the_consultant_is_told(database: Database) -> None:
     desk, ticket_id = await ticket_with_reply(database)
     outbox = SqlOutbox(database)
     sender = FakeSender(fail=[DeliveryError("timeout") for _ in range(3)])
-    dispatcher = Dispatcher(outbox, {"fake": sender}, max_attempts=3, base_delay=30)
+    dispatcher = Dispatcher(outbox, {"fake": sender}, max_attempts=3, backoff=Backoff(base=30))
     assert await dispatcher.deliver_once("fake") == 0
     assert await dispatcher.deliver_once("fake") == 0  # not due yet: backing off
     for _ in range(2):
@@ -106,7 +92,7 @@ async def test_a_retry_after_from_the_service_is_respected(database: Database) -
     async with database.sessions() as session:
         row = (await session.scalars(select(Outbox))).one()
     assert row.status == "pending" and row.last_error == "429"
-    assert 100 < (row.next_attempt_at.replace(tzinfo=None) - utcnow().replace(tzinfo=None)).total_seconds() <= 120
+    assert 115 < (row.next_attempt_at.replace(tzinfo=None) - utcnow().replace(tzinfo=None)).total_seconds() <= 121
 
 
 async def test_a_message_left_sending_by_a_dead_process_is_sent_again(database: Database) -> None:
@@ -128,13 +114,38 @@ async def test_delivery_can_be_limited_to_one_chat(database: Database) -> None:
     assert [m.address.chat_id for m in sender.sent] == ["u2"]
 
 
-async def test_two_processes_never_deliver_one_message_twice(database_url: str, database: Database) -> None:
+async def test_a_claim_takes_no_more_than_its_limit(database: Database) -> None:
+    for n in range(30):
+        await ticket_with_reply(database, f"answer {n}", user=f"u{n}")
+    first, second = SqlOutbox(database, "one"), SqlOutbox(database, "two")
+    taken = await first.claim("fake", limit=7)
+    assert len(taken) == 7
+    rest = await second.claim("fake", limit=100)
+    assert len(rest) == 23 and not {i.id for i in taken} & {i.id for i in rest}
+
+
+async def test_a_sender_whose_lease_ran_out_does_not_send(database: Database) -> None:
+    await ticket_with_reply(database)
+    slow, fast = SqlOutbox(database, "slow"), SqlOutbox(database, "fast")
+    [mine] = await slow.claim("fake")
+    async with database.sessions.begin() as session:  # the slow process took longer than its lease
+        await session.execute(update(Outbox).values(lease_until=utcnow()))
+    [theirs] = await fast.claim("fake")
+    assert theirs.id == mine.id
+    assert not await slow.hold(mine)
+    assert await fast.hold(theirs)
+    sender = FakeSender()
+    assert await Dispatcher(slow, {"fake": sender}).deliver_once("fake") == 0 and sender.sent == []
+
+
+async def test_two_dispatchers_never_deliver_one_message_twice(database_url: str, database: Database) -> None:
     for n in range(40):
         await ticket_with_reply(database, f"answer {n}", user=f"u{n}")
     other = Database(database_url)
     senders = [FakeSender(), FakeSender()]
     try:
-        dispatchers = [Dispatcher(SqlOutbox(db), {"fake": s}) for db, s in zip((database, other), senders)]
+        dispatchers = [Dispatcher(SqlOutbox(db, name), {"fake": s})
+                       for db, s, name in zip((database, other), senders, ("one", "two"))]
 
         async def drain(dispatcher: Dispatcher) -> None:
             while await dispatcher.deliver_once("fake", limit=3):
@@ -149,7 +160,6 @@ async def test_two_processes_never_deliver_one_message_twice(database_url: str, 
 
 @pytest.mark.parametrize("limit", [5, 4096])
 async def test_split_never_loses_text(limit: int) -> None:
-    
     text = "Один. Два три! " * 40 + "\n\n" + "x" * 50
     parts = split_message(text, limit)
     assert all(len(p) <= limit for p in parts)

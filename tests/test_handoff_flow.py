@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.app import build_engine
 from bot.config import Config
 from bot.core.engine import Engine
 from bot.core.handoff import ConsultantInfo, Desk
@@ -17,14 +18,10 @@ ME = Address("test", "7")
 
 
 @pytest.fixture
-async def chat(engine: Engine, config: Config, database: Database) -> Engine:
+async def chat(config: Config, database: Database) -> Engine:
     desk_store = SqlDesk(database)
     await desk_store.add_consultant(ConsultantInfo("maria", ("en", "ru")))
-    fresh = Engine.__new__(Engine)
-    fresh.__dict__.update(engine.__dict__)
-    fresh.store = SqlUserStore(database)
-    fresh.desk = Desk(desk_store, I18n(config.bot.languages), config.handoff)
-    return fresh
+    return build_engine(config, SqlUserStore(database), Desk(desk_store, I18n(config.bot.languages), config.handoff))
 
 
 async def say(chat: Engine, text: str = "", payload: str | None = None) -> list[Outbound]:
@@ -74,6 +71,7 @@ async def test_asking_for_a_person_in_words_opens_a_ticket_with_the_earlier_ques
 
 @pytest.mark.parametrize(("payload", "reason"), [("h", "asked_human"), ("h:l", "low_confidence"), ("n", "low_confidence")])
 async def test_consultant_buttons_open_tickets_with_their_reason(chat: Engine, payload: str, reason: str) -> None:
+    await say(chat, "hello")
     await say(chat, payload=payload)
     [ticket] = await tickets(chat)
     assert ticket.reason == reason

@@ -1,9 +1,9 @@
 """Telegram: python-telegram-bot parses updates and calls the Bot API; the engine does everything else.
 
 Private chats go to the engine; updates from the consultants' group go to its handler; in any other group the
-bot stays silent. Every callback query is answered, every update is handled once (its id is recorded before it
-is handled: by the user store for private chats, by `first_time` for the group), and every text sent is
-HTML-escaped.
+bot stays silent. Every callback query is answered and every text sent is HTML-escaped. Receiving (storing,
+dedupe, lanes) is the intake's; this module only turns updates into what the engine reads and replies into
+Bot API calls, each with a timeout.
 """
 
 from __future__ import annotations
@@ -18,26 +18,23 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram._utils.types import ODVInput  # the type of BaseRequest's timeouts, which default to "the bot's"
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.types import Address, Button, DeliveryError, Inbound, Outbound, split_message
+from bot.types import Address, Button, DeliveryError, Handler, Inbound, Outbound, Received, split_message
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
 MEDIA = ("photo", "voice", "audio", "video", "video_note", "sticker", "document", "animation", "location", "contact")
-IMMEDIATE_TRIES = 3
-API_CONNECTIONS = 4  # Bot API calls in flight at once, each on a kept-alive connection
+API_CONNECTIONS = 16  # Bot API calls in flight at once: a few chats whose calls hang cannot hold them all
+CALL_TIMEOUT = 5.0  # seconds to connect, to send a request and to read its answer; a hung call gives up then
 log = logging.getLogger(__name__)
 # `send` calls sendMessage through do_api_request on purpose (see there); python-telegram-bot would ask each time
 # for its typed method instead
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
-Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
-FirstTime = Callable[[str], Awaitable[bool]]
 GroupHandler = Callable[[Update], Awaitable[None]]
 Deactivate = Callable[[Address], Awaitable[None]]
 
@@ -74,42 +71,26 @@ def keyboard(buttons: tuple[Button, ...]) -> str | None:
     return json.dumps(InlineKeyboardMarkup(rows).to_dict(), ensure_ascii=False)
 
 
-class _BoundedRequest(HTTPXRequest):
-    """At most `connections` Bot API calls at once; the rest wait their turn here, not in the connection pool.
-
-    Telegram lets a bot send about 30 messages a second, which a few kept-alive connections carry easily; a new
-    connection for every concurrent reply costs a TLS handshake each, and httpx's pool slows down as it grows.
-    """
-
-    def __init__(self, connections: int) -> None:
-        super().__init__(connection_pool_size=connections)
-        self._turns = asyncio.Semaphore(connections)
-
-    async def do_request(
-        self, url: str, method: str, request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE, write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE, pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        async with self._turns:
-            return await super().do_request(
-                url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
-            )
-
-
 def connect(token: str, api_base_url: str) -> Bot:
-    """A Bot on `{api_base_url}/bot{token}/{method}`, sending on a few kept-alive connections."""
+    """A Bot on `{api_base_url}/bot{token}/{method}`; a call waits at most CALL_TIMEOUT for each step, and up to
+    twice that for a free connection."""
     api = api_base_url.rstrip("/")
-    return Bot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", request=_BoundedRequest(API_CONNECTIONS))
+    request = HTTPXRequest(
+        connection_pool_size=API_CONNECTIONS, connect_timeout=CALL_TIMEOUT, read_timeout=CALL_TIMEOUT,
+        write_timeout=CALL_TIMEOUT, pool_timeout=2 * CALL_TIMEOUT,
+    )
+    return Bot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", request=request,
+               get_updates_request=HTTPXRequest(connect_timeout=CALL_TIMEOUT, read_timeout=CALL_TIMEOUT))
 
 
 def update_of(data: object, bot: Bot) -> Update:
-    """The Update a webhook's JSON holds; ValueError when it holds none."""
+    """The Update a webhook's JSON holds; ValueError when it holds none (whatever is wrong with it)."""
     if not isinstance(data, dict):
         raise ValueError("not a Telegram update: not a JSON object")
     try:
         update = Update.de_json(data, bot)
-    except (AttributeError, KeyError, TypeError) as exc:
-        raise ValueError(f"not a Telegram update: {exc}") from exc
+    except Exception as exc:  # python-telegram-bot raises what a field's parser raises: a huge date overflows...
+        raise ValueError(f"not a Telegram update: {type(exc).__name__}") from exc
     if update is None or not isinstance(update.update_id, int):
         raise ValueError("not a Telegram update: no update_id")
     return update
@@ -128,86 +109,74 @@ def _seconds(value: int | float | dt.timedelta) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
+def _hint(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 class TelegramChannel:
     channel = CHANNEL
     max_length = 4096
 
-    def __init__(
-        self, bot: Bot, handle: Handler, first_time: FirstTime, group_chat_id: int = 0,
-        group: GroupHandler | None = None, deactivate: Deactivate | None = None,
-    ) -> None:
+    def __init__(self, bot: Bot, group_chat_id: int = 0, group: GroupHandler | None = None) -> None:
         self.bot = bot
-        self._handle = handle
-        self._deactivate = deactivate
-        self._first_time = first_time
         self._group_chat_id = group_chat_id
         self._group = group
 
     # -- receiving --------------------------------------------------------------------------------------------
 
-    async def process(self, update: Update) -> None:
-        """Handle one update; never raises, so one bad update cannot stop polling or the webhook."""
-        key = str(update.update_id)
+    def received(self, update: Update, body: str) -> Received:
+        return Received(CHANNEL, str(update.update_id), chat_of(update), body, self._inbound(update), update)
+
+    def parse(self, body: str) -> Received:
         try:
-            chat = update.effective_chat
-            if self._group is not None and chat is not None and chat.id == self._group_chat_id:
-                if await self._first_time(key):
-                    await self._group(update)
-            elif update.callback_query is not None:
-                await self._callback(update.callback_query, key)
-            elif update.message is not None and update.message.chat.type == ChatType.PRIVATE:
-                await self._message(update.message, key)
-        except Exception:
-            log.exception("telegram update %s failed", update.update_id)
+            data = json.loads(body)
+        except RecursionError as exc:  # nested past what the JSON parser follows
+            raise ValueError("not a Telegram update: nested too deeply") from exc
+        return self.received(update_of(data, self.bot), body)
 
-    async def _message(self, message: Message, key: str) -> None:
+    def _inbound(self, update: Update) -> Inbound | None:
+        """What a person did in a private chat; None for the groups."""
+        chat = update.effective_chat
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return None
+        address = Address(CHANNEL, str(chat.id))
+        query = update.callback_query
+        if query is not None:
+            return Inbound(address, payload=query.data or "", language_hint=_hint(query.from_user.language_code))
+        message = update.message
+        if message is None:
+            return None
         user = message.from_user
-        inbound = Inbound(
-            Address(CHANNEL, str(message.chat.id)),
-            text=message.text or message.caption or "",
-            language_hint=user.language_code if user else None,
-            attachment=attachment_of(message),
-            dedupe_key=key,
+        return Inbound(
+            address, text=message.text or message.caption or "",
+            language_hint=_hint(user.language_code) if user else None, attachment=attachment_of(message),
         )
-        await self._reply(await self._handle(inbound))
 
-    async def _callback(self, query: CallbackQuery, key: str) -> None:
+    async def process(self, received: Received, handle: Handler) -> list[Outbound]:
+        update = received.detail
+        assert isinstance(update, Update)
+        chat = update.effective_chat
+        if self._group is not None and chat is not None and chat.id == self._group_chat_id:
+            await self._group(update)
+            return []
+        if update.callback_query is not None:
+            await self._answer(update.callback_query)
+        return await handle(received.inbound) if received.inbound is not None else []
+
+    @staticmethod
+    async def _answer(query: CallbackQuery) -> None:
         try:
             await query.answer()
         except TelegramError as exc:  # an expired query cannot be answered; the press is still handled
             log.info("callback query not answered: %s", exc)
-        chat = query.message.chat if query.message is not None else None
-        if chat is None or chat.type != ChatType.PRIVATE:
-            return
-        inbound = Inbound(
-            Address(CHANNEL, str(chat.id)), payload=query.data or "", language_hint=query.from_user.language_code,
-            dedupe_key=key,
-        )
-        await self._reply(await self._handle(inbound))
 
-    async def _reply(self, replies: list[Outbound]) -> None:
-        """Immediate replies: wait out a 429 a few times; a user who blocked the bot becomes inactive."""
-        for reply in replies:
-            for attempt in range(IMMEDIATE_TRIES):
-                try:
-                    await self.send(reply)
-                    break
-                except DeliveryError as exc:
-                    if exc.blocked:
-                        if self._deactivate is not None:
-                            await self._deactivate(reply.address)
-                        return
-                    if exc.retry_after is None or attempt == IMMEDIATE_TRIES - 1:
-                        log.warning("reply to a telegram chat not sent: %s", exc)
-                        break
-                    await asyncio.sleep(exc.retry_after)
+    async def updates(self, stop: asyncio.Event, timeout: int = 25) -> AsyncIterator[list[Received]]:
+        """Long polling until `stop`, a batch at a time; a stop interrupts the wait for updates, never a batch.
 
-    async def updates(self, stop: asyncio.Event, timeout: int = 25) -> AsyncIterator[Update]:
-        """Long polling until `stop`; a stop interrupts the wait for updates, never the handling of one.
-
-        Telegram counts an update as delivered once a later getUpdates asks past it, so an update that was taken
-        but not handled when the process died comes again (and the update log lets it through once)."""
+        Telegram counts an update as delivered once a later getUpdates asks past it: the caller stores a batch
+        before asking for the next, so an update is never confirmed before it is stored."""
         offset: int | None = None
+        failures = 0
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
@@ -221,12 +190,15 @@ class TelegramChannel:
                 try:
                     updates = fetch.result()
                 except (TimedOut, NetworkError) as exc:
-                    log.warning("getUpdates failed, retrying: %s", exc)
-                    await asyncio.sleep(1)
+                    failures += 1
+                    wait = min(30.0, 0.5 * 2 ** min(failures, 6))
+                    log.warning("getUpdates failed (%s); trying again in %.0f s", exc, wait)
+                    await asyncio.wait({stopping}, timeout=wait)
                     continue
-                for update in updates:
-                    offset = update.update_id + 1
-                    yield update
+                failures = 0
+                if updates:
+                    offset = updates[-1].update_id + 1
+                    yield [self.received(u, json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates]
         finally:
             stopping.cancel()
 
@@ -250,7 +222,7 @@ class TelegramChannel:
                 raise DeliveryError(str(exc), retry_after=_seconds(exc.retry_after)) from exc
             except BadRequest as exc:
                 raise DeliveryError(str(exc), permanent=True) from exc
-            except (TimedOut, NetworkError) as exc:
+            except TelegramError as exc:  # timeouts, network trouble, 5xx: worth another try
                 raise DeliveryError(str(exc)) from exc
 
     async def register_commands(self, commands: dict[str, list[tuple[str, str]]]) -> None:

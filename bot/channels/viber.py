@@ -1,9 +1,9 @@
 """Viber: viberbot parses callbacks and builds messages; an async httpx client sends them.
 
-viberbot's own sender blocks and has a fixed URL, so sending is ours, on `[viber] api_base_url`. Every callback's
-X-Viber-Content-Signature (hex HMAC-SHA256 of the raw body, keyed by the auth token) is checked in constant time.
-Keyboard presses arrive as text messages carrying the button's ActionBody: ours start with PRESS, so they cannot
-be confused with what a person types.
+viberbot's own sender blocks and has a fixed URL, so sending is ours, on `[viber] api_base_url`, with a timeout on
+every call. Every callback's X-Viber-Content-Signature (hex HMAC-SHA256 of the raw body, keyed by the auth token)
+is checked in constant time. Keyboard presses arrive as text messages carrying the button's ActionBody: ours start
+with PRESS, so they cannot be confused with what a person types.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import httpx
 from viberbot.api.messages import TextMessage
@@ -28,7 +27,7 @@ from viberbot.api.viber_requests import (
     create_request,
 )
 
-from bot.types import Address, Button, DeliveryError, Inbound, Outbound, split_message
+from bot.types import Address, Button, DeliveryError, Handler, Inbound, Outbound, Received, split_message
 
 CHANNEL = "viber"
 PRESS = "#mb:"
@@ -37,24 +36,20 @@ MEDIA_URL_KEYS = ("media", "url")
 # send_message statuses (Viber REST API): 6 receiver not subscribed, 12 too many requests; others are bad data
 NOT_SUBSCRIBED = {5, 6}
 TOO_MANY = {12}
+CALL_TIMEOUT = 5.0
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Inbound], Awaitable[list[Outbound]]]
 Deactivate = Callable[[Address], Awaitable[None]]
 Receipt = Callable[[str, str], Awaitable[bool]]
-
-
-@dataclass(frozen=True)
-class CallbackResult:
-    status: int
-    body: dict[str, object] | None = None
+_RECEIPTS = {ViberDeliveredRequest: "delivered", ViberSeenRequest: "seen", ViberFailedRequest: "failed"}
 
 
 async def call(client: httpx.AsyncClient, api_base_url: str, token: str, method: str, payload: dict[str, object]) -> dict[str, object]:
     """POST one Viber REST API method; transport trouble becomes a (retryable) DeliveryError."""
     try:
         response = await client.post(
-            f"{api_base_url.rstrip('/')}/{method}", json=payload, headers={"X-Viber-Auth-Token": token}, timeout=15
+            f"{api_base_url.rstrip('/')}/{method}", json=payload, headers={"X-Viber-Auth-Token": token},
+            timeout=CALL_TIMEOUT,
         )
         response.raise_for_status()
         answer = response.json()
@@ -90,9 +85,13 @@ def user_of(request: object) -> str:
     """Whose callback this is: the lane it is handled in, after that user's earlier callbacks."""
     if isinstance(request, ViberMessageRequest):
         return str(request.sender.id)
-    if isinstance(request, ViberSubscribedRequest):
+    if isinstance(request, (ViberSubscribedRequest, ViberConversationStartedRequest)):
         return str(request.user.id)
     return str(getattr(request, "user_id", None) or "events")
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 class ViberChannel:
@@ -101,13 +100,12 @@ class ViberChannel:
 
     def __init__(
         self, token: str, api_base_url: str, sender_name: str, sender_avatar: str, client: httpx.AsyncClient,
-        handle: Handler, deactivate: Deactivate, receipt: Receipt,
+        deactivate: Deactivate, receipt: Receipt,
     ) -> None:
         self._token = token
         self._api = api_base_url.rstrip("/")
         self._sender = {"name": sender_name[:28], **({"avatar": sender_avatar} if sender_avatar else {})}
         self._client = client
-        self._handle = handle
         self._deactivate = deactivate
         self._receipt = receipt
 
@@ -116,67 +114,61 @@ class ViberChannel:
     def authentic(self, body: bytes, signature: str) -> bool:
         return hmac.compare_digest(signature_of(body, self._token).encode(), signature.strip().lower().encode())
 
-    def parse(self, body: bytes) -> object | None:
-        """The viberbot request for a body, or None for an event this bot does not know (answered 200)."""
-        data = json.loads(body)
+    def parse(self, body: str) -> Received:
+        """The callback in a body; `detail` is None for an event this bot does not know (answered 200)."""
+        try:
+            data = json.loads(body)
+        except RecursionError as exc:
+            raise ValueError("nested too deeply") from exc
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
+        event, token = str(data.get("event", "")), str(data.get("message_token", ""))
         try:
-            return create_request(data)
-        except Exception:  # viberbot raises bare Exceptions for unknown events and missing fields
-            log.info("viber callback %r ignored", data.get("event"))
-            return None
+            request = create_request(data)
+        except Exception:  # viberbot raises bare Exceptions (and worse) for unknown events and missing fields
+            log.info("viber callback %r ignored", event[:40])
+            return Received(CHANNEL, f"{event}:{token}", "events", body)
+        return Received(CHANNEL, f"{event}:{token}", user_of(request), body, self._inbound(request), request)
 
-    async def welcome(self, request: ViberConversationStartedRequest) -> CallbackResult:
-        """The one message Viber lets a bot send before the user writes: in the HTTP response body."""
-        inbound = Inbound(
-            Address(CHANNEL, request.user.id), text="/start", language_hint=request.user.language,
-            dedupe_key=f"c{request.message_token}",
-        )
-        replies = await self._handle(inbound)
-        if not replies:
-            return CallbackResult(200)
-        return CallbackResult(200, self._message(replies[0]))
+    def _inbound(self, request: object) -> Inbound | None:
+        if isinstance(request, ViberMessageRequest):
+            return self._message_inbound(request)
+        if isinstance(request, (ViberSubscribedRequest, ViberConversationStartedRequest)):
+            return Inbound(Address(CHANNEL, str(request.user.id)), text="/start",
+                           language_hint=_text(request.user.language))
+        return None
 
-    async def process(self, request: object) -> None:
-        """Everything but conversation_started, after the 200 went back (Viber retries slow callbacks)."""
-        try:
-            if isinstance(request, ViberMessageRequest):
-                await self._reply(await self._handle(self._inbound(request)))
-            elif isinstance(request, ViberSubscribedRequest):
-                inbound = Inbound(Address(CHANNEL, request.user.id), text="/start", language_hint=request.user.language)
-                await self._reply(await self._handle(inbound))
-            elif isinstance(request, ViberUnsubscribedRequest):
-                await self._deactivate(Address(CHANNEL, request.user_id))
-            elif isinstance(request, (ViberDeliveredRequest, ViberSeenRequest, ViberFailedRequest)):
-                event = {ViberDeliveredRequest: "delivered", ViberSeenRequest: "seen", ViberFailedRequest: "failed"}
-                await self._receipt(str(request.message_token), event[type(request)])
-        except Exception:
-            log.exception("viber callback failed")
+    async def process(self, received: Received, handle: Handler) -> list[Outbound]:
+        """What a callback asks: a conversation for the engine, a user who left, a receipt for the outbox."""
+        request = received.detail
+        if received.inbound is not None:
+            return await handle(received.inbound)
+        if isinstance(request, ViberUnsubscribedRequest):
+            await self._deactivate(Address(CHANNEL, str(request.user_id)))
+        elif type(request) in _RECEIPTS:
+            await self._receipt(str(getattr(request, "message_token", "")), _RECEIPTS[type(request)])
+        return []
 
-    def _inbound(self, request: ViberMessageRequest) -> Inbound:
-        address = Address(CHANNEL, request.sender.id)
+    def _message_inbound(self, request: ViberMessageRequest) -> Inbound:
+        address = Address(CHANNEL, str(request.sender.id))
         message = request.message.to_dict()
         kind = message.get("type")
-        hint, key = request.sender.language, str(request.message_token)
+        hint = _text(request.sender.language)
         text = str(message.get("text") or "")
         if kind == "text" and text.startswith(PRESS):
-            return Inbound(address, payload=text[len(PRESS):], language_hint=hint, dedupe_key=key)
+            return Inbound(address, payload=text[len(PRESS):], language_hint=hint)
         if kind == "text":
-            return Inbound(address, text=text, language_hint=hint, dedupe_key=key)
+            return Inbound(address, text=text, language_hint=hint)
         if kind == "location":
             location = message.get("location") or {}
             where = f"location {location.get('lat')},{location.get('lon')}" if isinstance(location, dict) else "location"
-            return Inbound(address, attachment=where, language_hint=hint, dedupe_key=key)
+            return Inbound(address, attachment=where, language_hint=hint)
         link = next((str(message[k]) for k in MEDIA_URL_KEYS if message.get(k)), "")
-        return Inbound(address, text=text, attachment=f"{kind} {link}".strip(), language_hint=hint, dedupe_key=key)
+        return Inbound(address, text=text, attachment=f"{kind} {link}".strip(), language_hint=hint)
 
-    async def _reply(self, replies: list[Outbound]) -> None:
-        for reply in replies:
-            try:
-                await self.send(reply)
-            except DeliveryError as exc:
-                log.warning("reply to a viber user not sent: %s", exc)
+    def welcome_body(self, replies: list[Outbound]) -> dict[str, object] | None:
+        """The one message Viber lets a bot send before the user writes, for the HTTP response body."""
+        return self._message(replies[0]) if replies else None
 
     # -- sending ----------------------------------------------------------------------------------------------
 
@@ -201,7 +193,7 @@ class ViberChannel:
                 if status in NOT_SUBSCRIBED:
                     raise DeliveryError(reason, blocked=True)
                 if status in TOO_MANY:
-                    raise DeliveryError(reason, retry_after=30)
+                    raise DeliveryError(reason)  # Viber names no wait: the delivery policy backs off
                 log.error("viber refused a message: %s", reason)
                 raise DeliveryError(reason, permanent=True)
             token = str(answer.get("message_token", "")) or None

@@ -1,172 +1,45 @@
 """Engine.handle(Inbound) -> list[Outbound]: the conversation, the same on every channel.
 
-Understanding a message runs in a fixed order: safety, small talk, FAQ match, decision. `understand` is pure
-(no state), which is what `migrant-bot ask` and the evaluation use; `handle` adds the user's stored language,
-commands, button presses and the conversation log.
+What a message means is the Understander's (pure, shared); the engine adds the person's stored language,
+commands, button presses, the consultants' desk and the conversation log.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
-from bot.config import BotSection, ClassifierSection
+from bot.config import BotSection
 from bot.core import replies as payloads
-from bot.core.classifier import Classifier, decide
-from bot.core.flood import FloodGate, Verdict
 from bot.core.handoff import Desk
-from bot.core.knowledge import KnowledgeBase
-from bot.core.language import LanguageDetector
-from bot.core.replies import Message, Replies
-from bot.core.safety import SafetyCheck
-from bot.core.smalltalk import INTENTS, SmallTalk
+from bot.core.replies import Message
 from bot.core.state import Turn, UserState, UserStore
-from bot.core.stopwords import FUNCTION_WORDS
-from bot.core.text import clean_input, fold, latin_to_cyrillic, script_of
-from bot.i18n import RTL_LANGUAGES, I18n, isolate_ltr_runs
+from bot.core.text import clean_input, fold
+from bot.core.understanding import Understander, Understanding
 from bot.types import Address, Inbound, Outbound
 
 log = logging.getLogger(__name__)
 
-EMERGENCY_TOPIC = {"violence": "violence", "child": "violence", "trafficking": "trafficking", "medical": "health",
-                   "suicide": "health"}
-
-
-@dataclass(frozen=True)
-class Understanding:
-    lang: str
-    action: str  # answer, suggest, handoff, emergency, smalltalk
-    topic: str | None = None
-    entry: str | None = None
-    confidence: float = 0.0
-    suggestions: tuple[str, ...] = ()
-    detail: str | None = None  # the emergency category, small-talk kind, or "asked_human"
-    language_source: str = "default"  # chosen, detected, previous, hint or default
-
-
 class Engine:
     def __init__(
-        self,
-        knowledge: KnowledgeBase,
-        bot: BotSection,
-        classifier: ClassifierSection,
-        i18n: I18n,
-        store: UserStore | None = None,
-        desk: Desk | None = None,
-        flood: FloodGate | None = None,
+        self, understander: Understander, bot: BotSection, store: UserStore | None = None, desk: Desk | None = None,
     ) -> None:
-        self.knowledge = knowledge
+        self.understander = understander
+        self.knowledge = understander.knowledge
+        self.replies = understander.replies
         self.bot = bot
-        self.settings = classifier
         self.store = store
         self.desk = desk
-        self.flood = flood
-        self.replies = Replies(knowledge, i18n, bot.languages)
-        self.safety = SafetyCheck()
-        self.smalltalk = SmallTalk()
-        self.classifier = Classifier(knowledge)
-        self.detector = LanguageDetector(self._language_samples(i18n))
-
-    def _language_samples(self, i18n: I18n) -> dict[str, list[str]]:
-        samples: dict[str, list[str]] = {language: list(i18n.texts(language)) for language in self.bot.languages}
-        for entry in self.knowledge.entries.values():
-            for language in self.bot.languages:
-                samples[language].extend(entry.questions.get(language, ()))
-                samples[language].extend(entry.keywords.get(language, ()))
-                samples[language].append(entry.answers.get(language, ""))
-        for topic in self.knowledge.topics.values():
-            for language in self.bot.languages:
-                samples[language].append(topic.titles.get(language, ""))
-        for language, words in FUNCTION_WORDS.items():
-            if language in samples:
-                samples[language].append(words)
-        for by_language in INTENTS.values():
-            for language, phrases in by_language.items():
-                if language in samples:
-                    samples[language].extend(phrases)
-        return samples
-
-    # -- understanding -------------------------------------------------------------------------------------
-
-    def _pick_language(
-        self, text: str, chosen: str | None, previous: str | None, hint: str | None
-    ) -> tuple[str, str, list[tuple[str, str]]]:
-        """Return the reply language, why it was picked, and the (text, language) searches to run."""
-        detection = self.detector.detect(text)
-        if detection.translit:
-            cyrillic = latin_to_cyrillic(text)
-            searches = [(cyrillic, lang) for lang in self.detector.languages_for_script("cyrillic")]
-            searches += [(text, lang) for lang in self.detector.languages_for_script("latin")]
-        elif detection.language is not None:
-            searches = [(text, detection.language)]
-            searches += [(text, lang) for lang in self.detector.languages_for_script(script_of(text))
-                         if lang != detection.language]
-        else:
-            searches = []
-        confident = detection.language is not None and detection.confidence >= self.settings.language_confidence
-        hint = (hint or "").split("-")[0].lower() or None
-        if chosen in self.bot.languages:
-            reply, why = chosen, "chosen"
-        elif confident and detection.language is not None:
-            reply, why = detection.language, "detected"
-        elif previous in self.bot.languages:
-            reply, why = previous, "previous"
-        elif hint in self.bot.languages:
-            reply, why = hint, "hint"
-        elif detection.language is not None:
-            reply, why = detection.language, "detected"
-        else:
-            reply, why = self.bot.default_language, "default"
-        return reply, why, searches or [(text, reply)]
 
     def understand(
         self, text: str, chosen: str | None = None, previous: str | None = None, hint: str | None = None
     ) -> Understanding:
-        text = clean_input(text)
-        folded = fold(text)
-        lang, why, searches = self._pick_language(text, chosen, previous, hint)
-        if not folded:
-            return Understanding(lang, "smalltalk", detail="empty", language_source=why)
-        alert = self.safety.check(folded)
-        if alert is not None:
-            return Understanding(lang, "emergency", EMERGENCY_TOPIC.get(alert.category), detail=alert.category,
-                                 confidence=1.0, language_source=why)
-        intent = self.smalltalk.check(folded)
-        if intent is not None and intent.kind == "human":
-            return Understanding(lang, "handoff", detail="asked_human", confidence=1.0, language_source=why)
-        if intent is not None:
-            return Understanding(lang, "smalltalk", detail=intent.kind, confidence=1.0, language_source=why)
-        matches = self.classifier.rank(searches, primary=searches[0][1])
-        decision = decide(matches, self.settings)
-        best = decision.matches[0] if decision.matches else None
-        return Understanding(
-            lang,
-            decision.action,
-            topic=best.topic if best else None,
-            entry=best.entry_id if best else None,
-            confidence=best.score if best else 0.0,
-            suggestions=tuple(m.entry_id for m in decision.matches) if decision.action == "suggest" else (),
-            language_source=why,
-        )
-
-    # -- replies -------------------------------------------------------------------------------------------
+        return self.understander.understand(text, chosen, previous, hint)
 
     def message_for(self, understanding: Understanding) -> Message:
-        lang = understanding.lang
-        if understanding.action == "emergency":
-            return self.replies.emergency(lang, understanding.detail or "")
-        if understanding.action == "smalltalk":
-            return self.replies.smalltalk(lang, understanding.detail or "")
-        if understanding.action == "answer" and understanding.entry:
-            return self.replies.answer(lang, understanding.entry)
-        if understanding.action == "suggest":
-            return self.replies.suggest(lang, understanding.suggestions)
-        if understanding.detail == "asked_human":
-            return self.replies.handoff_unavailable(lang) if self.desk is None else self.replies.handoff_offer(lang)
-        return self.replies.handoff_offer(lang)
+        return self.understander.message_for(understanding, with_desk=self.desk is not None)
 
     def render_text(self, language: str, message: Message) -> str:
-        return isolate_ltr_runs(message.text) if language in RTL_LANGUAGES else message.text
+        return self.understander.render_text(language, message)
 
     def outbound(self, inbound: Inbound, language: str, message: Message) -> Outbound:
         return Outbound(inbound.address, self.render_text(language, message), message.buttons, language)
@@ -187,6 +60,21 @@ class Engine:
             language = self._fallback_language(inbound)
             return [self.outbound(inbound, language, self.replies.apology(language))]
 
+    async def flooded(self, inbound: Inbound) -> list[Outbound]:
+        """The one notice a person writing too fast gets, in their language; their messages are not read."""
+        state = await self.store.touch(inbound.address, create=False) if self.store is not None else None
+        language = self._fallback_language(inbound, state)
+        return [self.outbound(inbound, language, self.replies.slow_down(language))]
+
+    def is_emergency(self, text: str) -> bool:
+        """The crisis check alone, cheap enough for every message that arrives, flood or not."""
+        return self.understander.safety.check(fold(clean_input(text))) is not None
+
+    async def deactivate(self, address: Address) -> None:
+        """The person blocked the bot or left: send them nothing more."""
+        if self.store is not None:
+            await self.store.deactivate(address)
+
     def _fallback_language(self, inbound: Inbound, state: UserState | None = None) -> str:
         if state is not None and state.language in self.bot.languages:
             return state.language
@@ -197,16 +85,16 @@ class Engine:
         store = self.store
         if store is None:
             raise RuntimeError("Engine.handle needs a store; use understand() for stateless use")
-        state = await store.touch(inbound.address, inbound.dedupe_key)
-        if state is None:
-            log.info("%s: an update seen before, ignored", inbound.address.channel)
-            return []
         text = clean_input(inbound.text)
-        if self.flood is not None:
-            verdict = self.flood.check(inbound.address)
-            if verdict is not Verdict.PASS and self.safety.check(fold(text)) is None:  # danger always gets through
-                language = self._fallback_language(inbound, state)
-                return [self.outbound(inbound, language, self.replies.slow_down(language))] if verdict is Verdict.WARN else []
+        if inbound.payload is None and inbound.attachment is None and not text:
+            return []  # a blank message says nothing and changes nothing
+        # a button from before /forget must not bring the person back: only the language menu creates a user
+        creates = inbound.payload is None or inbound.payload.startswith(payloads.LANGUAGE)
+        state = await store.touch(inbound.address, create=creates)
+        if state is None:
+            log.info("%s: a button pressed by nobody we know: the welcome", inbound.address.channel)
+            language = self._fallback_language(inbound)
+            return [self.outbound(inbound, language, self.replies.welcome(language))]
         if inbound.payload is not None:
             return await self._press(store, inbound, state, inbound.payload)
         if inbound.attachment is not None:

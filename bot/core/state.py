@@ -33,8 +33,8 @@ class Turn:
 
 
 class UserStore(Protocol):
-    async def touch(self, address: Address, dedupe_key: str | None = None) -> UserState | None:
-        """The user's state, creating the user if new; None when `dedupe_key` was seen before."""
+    async def touch(self, address: Address, create: bool = True) -> UserState | None:
+        """The user's state, creating the user if new (unless `create` is false: then None for a stranger)."""
         ...
 
     async def record_turn(self, address: Address, turn: Turn) -> None: ...
@@ -59,18 +59,15 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self.users: dict[Address, UserState] = {}
-        self.seen: set[str] = set()
         self.events: list[tuple[Address, str, str | None, str]] = []
         self.unanswered: list[tuple[Address, str, str, float]] = []
         self.questions: dict[Address, str] = {}
         self.feedback: list[tuple[Address, str | None, int | None, bool]] = []
         self.inactive: set[Address] = set()
 
-    async def touch(self, address: Address, dedupe_key: str | None = None) -> UserState | None:
-        if dedupe_key is not None:
-            if dedupe_key in self.seen:
-                return None
-            self.seen.add(dedupe_key)
+    async def touch(self, address: Address, create: bool = True) -> UserState | None:
+        if not create and address not in self.users:
+            return None
         self.inactive.discard(address)
         return self.users.setdefault(address, UserState())
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core.handoff import OPEN
 from bot.storage.database import Database
-from bot.storage.models import Ticket, TicketCard, TicketMessage, utcnow
+from bot.storage.models import GroupPost, Ticket, TicketCard, TicketMessage, utcnow
 
 
 @dataclass(frozen=True)
@@ -132,4 +132,31 @@ class SqlCards:
         async with self._db.sessions.begin() as session:
             await session.execute(
                 update(TicketCard).where(and_(TicketCard.ticket_id == ticket_id)).values(reminded_at=utcnow())
+            )
+
+    async def posted(self, ticket_id: int, message_id: int) -> None:
+        """A message about a ticket that carries the person's words or media: deleted if they erase their data."""
+        async with self._db.sessions.begin() as session:
+            session.add(GroupPost(ticket_id=ticket_id, message_id=message_id, at=utcnow()))
+
+    async def erased(self, limit: int = 20) -> list[tuple[CardInfo, list[int]]]:
+        """Cards of people who erased their data that still show their words, with the posts to delete."""
+        query = (
+            select(TicketCard).join(Ticket, Ticket.id == TicketCard.ticket_id)
+            .where(Ticket.erased_at.is_not(None), TicketCard.scrubbed_at.is_(None), TicketCard.chat_id == self._chat_id)
+            .limit(limit)
+        )
+        async with self._db.sessions() as session:
+            cards = (await session.scalars(query)).all()
+            found = []
+            for card in cards:
+                posts = await session.scalars(select(GroupPost.message_id).where(GroupPost.ticket_id == card.ticket_id))
+                found.append((CardInfo(card.ticket_id, card.message_id, card.thread_id), list(posts.all())))
+            return found
+
+    async def scrubbed(self, ticket_id: int) -> None:
+        async with self._db.sessions.begin() as session:
+            await session.execute(delete(GroupPost).where(GroupPost.ticket_id == ticket_id))
+            await session.execute(
+                update(TicketCard).where(TicketCard.ticket_id == ticket_id).values(scrubbed_at=utcnow())
             )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import and_, delete, event, update
+from sqlalchemy import CTE, Select, and_, delete, event, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -19,6 +19,7 @@ from sqlalchemy.pool import StaticPool
 from bot.storage.models import Event, Outbox, Ticket, Unanswered, User, utcnow
 
 QUESTION_KEPT = dt.timedelta(hours=1)
+ERASED_TABLES = ("users", "ticket_messages", "unanswered", "inbox", "outbox", "events", "feedback", "tickets")
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -30,6 +31,7 @@ def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros, not left in free space
     cursor.close()
 
 
@@ -69,6 +71,18 @@ def create_engine(url: str) -> AsyncEngine:
     if not memory:
         event.listen(engine.sync_engine, "connect", _wal)
     return engine
+
+
+def claimed_ids(database: Database, picked: Select[tuple[int]]) -> CTE:
+    """The ids a claim takes, as a CTE that selects (and on PostgreSQL locks) exactly those rows, once.
+
+    `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` is not that claim on PostgreSQL: the
+    planner may run the subquery again for every row of a semi join, so the LIMIT no longer bounds what one
+    process takes. A materialised CTE is evaluated once; SKIP LOCKED lets other processes take other rows.
+    """
+    if database.engine.dialect.name != "postgresql":
+        return picked.cte("claimed")
+    return picked.with_for_update(skip_locked=True).cte("claimed").prefix_with("MATERIALIZED")
 
 
 def _upgrade(connection: Connection) -> None:
@@ -112,7 +126,25 @@ class Database:
                 .where(and_(User.last_question_at.is_not(None), User.last_question_at < now - QUESTION_KEPT))
                 .values(last_question=None, last_question_at=None)
             )
+        await self.erase_traces()
         return removed
+
+    async def erase_traces(self, tables: tuple[str, ...] = ERASED_TABLES) -> None:
+        """After a deletion that must be real, make the deleted bytes go from the files too.
+
+        SQLite (with secure_delete) zeroes deleted rows in the database file, but the write-ahead log still
+        holds the pages as they were until a checkpoint: a TRUNCATE checkpoint copies the log in and empties
+        it. PostgreSQL keeps dead row versions in the table files until VACUUM makes their space reusable (the
+        bytes stay until overwritten, and in its WAL segments until they are recycled): VACUUM the tables a
+        deletion touched, which is cheap for these small tables."""
+        if self.engine.dialect.name == "sqlite":
+            async with self.engine.connect() as connection:
+                raw = await connection.get_raw_connection()
+                await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # type: ignore[union-attr]  # aiosqlite's connection
+            return
+        async with self.engine.connect() as connection:
+            autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql(f"VACUUM {', '.join(tables)}")
 
     async def close(self) -> None:
         await self.engine.dispose()

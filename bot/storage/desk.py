@@ -8,7 +8,6 @@ same transaction as the ticket change.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 
 from sqlalchemy import and_, delete, exists, or_, select, update
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.handoff import OPEN, Compose, ConsultantInfo, DeskError, Notice, TicketInfo, TicketLine
 from bot.storage.database import Database
 from bot.storage.models import Consultant, Outbox, Ticket, TicketMessage, User, aware, utcnow
+from bot.storage.outbox import buttons_json
 from bot.storage.users import find_user, get_or_create_user
 from bot.types import Address
 
@@ -241,7 +241,7 @@ class SqlDesk:
         return Outbox(
             key=notice.key, user_id=user.id, ticket_id=ticket.id, channel=user.channel, chat_id=user.chat_id,
             language=ticket.language, text=notice.text,
-            buttons=json.dumps([[b.label, b.payload] for b in notice.buttons], ensure_ascii=False),
+            buttons=buttons_json(notice.buttons),
             status="pending", attempts=0, next_attempt_at=utcnow(),
         )
 

@@ -100,6 +100,7 @@ class Ticket(Base):
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     withdrawn: Mapped[bool] = mapped_column(Boolean, default=False)  # closed by the user: no reopening
+    erased_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # the user used /forget
 
 
 class TicketMessage(Base):
@@ -132,6 +133,7 @@ class Outbox(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    owner: Mapped[str | None] = mapped_column(String(32))  # the process holding the lease
     last_error: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -150,16 +152,40 @@ class Feedback(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class ProcessedUpdate(Base):
-    """Update ids a channel has handled, so a repeated delivery (also after a restart) is handled once."""
+class InboxItem(Base):
+    """An update as a chat service delivered it, stored before it is acknowledged; done once its reply is out.
 
-    __tablename__ = "processed_updates"
-    __table_args__ = (UniqueConstraint("channel", "key", name="uq_processed_updates_channel_key"),)
+    Pending rows belong to the process named in `owner` while its lease runs; a done row keeps only its key
+    (to recognise a repeated delivery), never the body, which holds the person's words.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "key", name="uq_inbox_channel_key"),
+        Index("ix_inbox_status_lease", "status", "lease_until"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(64))
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    lane: Mapped[str | None] = mapped_column(String(128))  # the chat: one update at a time per lane
+    body: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(8))  # pending, done
+    owner: Mapped[str | None] = mapped_column(String(32))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # the crisis check caught it: resumed first
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class GroupPost(Base):
+    """A message the bot posted in the consultants' group about a ticket, so it can be deleted on /forget."""
+
+    __tablename__ = "group_posts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class TicketCard(Base):
@@ -174,3 +200,4 @@ class TicketCard(Base):
     last_message_id: Mapped[int] = mapped_column(Integer, default=0)  # the last ticket message shown in the group
     posted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    scrubbed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # erased person: card edited

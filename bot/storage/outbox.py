@@ -1,8 +1,9 @@
-"""The outbox: messages waiting for delivery, claimed by one dispatcher at a time.
+"""The outbox: messages waiting for delivery, each held by one sender at a time.
 
-A claim marks due rows 'sending' with a lease in one UPDATE ... RETURNING statement. On PostgreSQL the rows are
-picked with FOR UPDATE SKIP LOCKED, so several bot processes take disjoint batches; on SQLite the database's
-single writer does the same. A row whose lease ran out (its process died mid-send) becomes due again.
+A claim marks at most `limit` due rows 'sending' under this process's name with a short lease, in one statement
+(see `claimed_ids`: on PostgreSQL the rows are locked with SKIP LOCKED, so processes take disjoint batches). Before
+each send the sender checks that it still holds the row and renews the lease, so a batch that takes longer than
+a lease is never sent twice; a row whose process died becomes due again when its lease runs out.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.storage.database import Database
+from bot.storage.database import Database, claimed_ids
 from bot.storage.models import Outbox, Ticket, TicketMessage, User, utcnow
 from bot.types import Address, Button, Outbound
 
-LEASE = dt.timedelta(seconds=60)
+LEASE = dt.timedelta(seconds=20)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class OutboxItem:
         return Outbound(self.address, self.text, self.buttons, self.language)
 
 
+def buttons_json(buttons: tuple[Button, ...]) -> str:
+    return json.dumps([[b.label, b.payload] for b in buttons], ensure_ascii=False)
+
+
 def _item(row: Outbox) -> OutboxItem:
     buttons = tuple(Button(label, payload) for label, payload in json.loads(row.buttons or "[]"))
     return OutboxItem(
@@ -43,11 +49,26 @@ def _item(row: Outbox) -> OutboxItem:
 
 
 class SqlOutbox:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, owner: str = "") -> None:
         self._db = database
-        self._postgres = database.engine.dialect.name == "postgresql"
+        self.owner = owner
+
+    async def add(self, message: Outbound, key: str) -> bool:
+        """Queue a message that could not be sent at once; False if `key` was queued before."""
+        insert = postgresql.insert if self._db.engine.dialect.name == "postgresql" else sqlite.insert
+        async with self._db.sessions.begin() as session:
+            user_id = await session.scalar(select(User.id).where(
+                User.channel == message.address.channel, User.chat_id == message.address.chat_id
+            ))
+            result = await session.execute(insert(Outbox).values(
+                key=key, user_id=user_id, channel=message.address.channel, chat_id=message.address.chat_id,
+                language=message.language, text=message.text, buttons=buttons_json(message.buttons),
+                status="pending", attempts=0, next_attempt_at=utcnow(), created_at=utcnow(),
+            ).on_conflict_do_nothing(index_elements=["key"]))
+            return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an INSERT has rowcount
 
     async def claim(self, channel: str, limit: int = 20, chat_id: str | None = None) -> list[OutboxItem]:
+        """Take at most `limit` due messages of a channel (of one chat) for this process, oldest first."""
         now = utcnow()
         due = and_(
             Outbox.channel == channel,
@@ -58,13 +79,11 @@ class SqlOutbox:
         )
         if chat_id is not None:
             due = and_(due, Outbox.chat_id == chat_id)
-        picked = select(Outbox.id).where(due).order_by(Outbox.id).limit(limit)
-        if self._postgres:
-            picked = picked.with_for_update(skip_locked=True)
+        chosen = claimed_ids(self._db, select(Outbox.id).where(due).order_by(Outbox.id).limit(limit))
         statement = (
             update(Outbox)
-            .where(Outbox.id.in_(picked.scalar_subquery()), due)
-            .values(status="sending", lease_until=now + LEASE, attempts=Outbox.attempts + 1)
+            .where(Outbox.id == chosen.c.id, due)
+            .values(status="sending", owner=self.owner, lease_until=now + LEASE, attempts=Outbox.attempts + 1)
             .returning(Outbox)
             .execution_options(synchronize_session=False)
         )
@@ -72,11 +91,24 @@ class SqlOutbox:
             rows = (await session.scalars(statement)).all()
             return sorted((_item(r) for r in rows), key=lambda i: i.id)
 
+    def _held(self, item: OutboxItem) -> ColumnElement[bool]:
+        return and_(Outbox.id == item.id, Outbox.status == "sending", Outbox.owner == self.owner)
+
+    async def hold(self, item: OutboxItem) -> bool:
+        """Just before sending: True if this process still holds the message, whose lease is then renewed.
+        False when the lease ran out and another process may have taken it: then it must not be sent here."""
+        now = utcnow()
+        async with self._db.sessions.begin() as session:
+            result = await session.execute(
+                update(Outbox).where(self._held(item), Outbox.lease_until >= now).values(lease_until=now + LEASE)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
     async def sent(self, item: OutboxItem, provider_id: str | None = None) -> None:
         async with self._db.sessions.begin() as session:
             await session.execute(
-                update(Outbox).where(Outbox.id == item.id, Outbox.status == "sending")
-                .values(status="sent", sent_at=utcnow(), lease_until=None, provider_id=provider_id)
+                update(Outbox).where(self._held(item))
+                .values(status="sent", sent_at=utcnow(), lease_until=None, owner=None, provider_id=provider_id)
             )
 
     async def receipt(self, channel: str, provider_id: str, event: str) -> bool:
@@ -90,8 +122,8 @@ class SqlOutbox:
     async def retry(self, item: OutboxItem, error: str, delay: float) -> None:
         async with self._db.sessions.begin() as session:
             await session.execute(
-                update(Outbox).where(Outbox.id == item.id, Outbox.status == "sending").values(
-                    status="pending", last_error=error[:300], lease_until=None,
+                update(Outbox).where(self._held(item)).values(
+                    status="pending", last_error=error[:300], lease_until=None, owner=None,
                     next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
                 )
             )
@@ -100,7 +132,9 @@ class SqlOutbox:
         """Give up on a message; tell the consultant in the ticket, and stop writing to a user who blocked us."""
         async with self._db.sessions.begin() as session:
             await session.execute(
-                update(Outbox).where(Outbox.id == item.id).values(status="failed", last_error=error[:300], lease_until=None)
+                update(Outbox).where(Outbox.id == item.id).values(
+                    status="failed", last_error=error[:300], lease_until=None, owner=None
+                )
             )
             if blocked:
                 await session.execute(

@@ -18,7 +18,6 @@ from bot.storage.models import (
 )
 from bot.storage.group_commit import GroupCommit
 from bot.storage.json_rows import json_rows, rows_param, statement, unpacked
-from bot.storage.updates import record_new
 from bot.types import Address
 
 
@@ -53,7 +52,7 @@ class _Arrival:
     """A message arrived: `touch`."""
 
     address: Address
-    dedupe_key: str | None
+    create: bool
 
 
 @dataclass(frozen=True)
@@ -116,8 +115,8 @@ class SqlUserStore:
         self._db = database
         self._writes: GroupCommit[_Arrival | _Understood, UserState | None] = GroupCommit(self._write_all)
 
-    async def touch(self, address: Address, dedupe_key: str | None = None) -> UserState | None:
-        return await self._writes.submit(_Arrival(address, dedupe_key))
+    async def touch(self, address: Address, create: bool = True) -> UserState | None:
+        return await self._writes.submit(_Arrival(address, create))
 
     async def record_turn(self, address: Address, turn: Turn) -> None:
         await self._writes.submit(_Understood(address, turn))
@@ -132,31 +131,23 @@ class SqlUserStore:
         return [next(states) if isinstance(w, _Arrival) else None for w in writes]
 
     async def _arrive(self, connection: AsyncConnection, arrivals: list[_Arrival]) -> list[UserState | None]:
-        """Record the update ids, upsert the users whose update is new, read their state: three statements for
-        all arrivals (four on SQLite, see record_new). Users go in address order, so that two processes on
-        PostgreSQL lock them in one order."""
+        """Upsert the users who may be created, then read every arriving user's state: two statements for all
+        arrivals. Users go in address order, so that two processes on PostgreSQL lock them in one order."""
         if not arrivals:
             return []
-        new = await record_new(connection, self._db, (
-            (a.address.channel, a.dedupe_key) for a in arrivals if a.dedupe_key is not None
-        ))
-        fresh: list[bool] = []
-        for arrival in arrivals:  # of two arrivals with one key in this batch, the first is the fresh one
-            key = (arrival.address.channel, arrival.dedupe_key)
-            fresh.append(arrival.dedupe_key is None or key in new)
-            new.discard(key)
-        addresses = sorted({(a.address.channel, a.address.chat_id) for a, ok in zip(arrivals, fresh) if ok})
+        sql = _statements(self._db.engine.dialect.name)
+        created = sorted({(a.address.channel, a.address.chat_id) for a in arrivals if a.create})
+        if created:
+            await connection.execute(sql.upsert_users, {"rows": rows_param(created), "now": utcnow()})
+        addresses = sorted({(a.address.channel, a.address.chat_id) for a in arrivals})
         users: dict[Address, UserState] = {}
-        if addresses:
-            sql, rows = _statements(self._db.engine.dialect.name), rows_param(addresses)
-            await connection.execute(sql.upsert_users, {"rows": rows, "now": utcnow()})
-            for channel, chat_id, language, chosen, tickets in unpacked(
-                await connection.scalar(sql.user_states, {"rows": rows})
-            ):
-                users[Address(str(channel), str(chat_id))] = UserState(
-                    None if language is None else str(language), bool(chosen), bool(tickets)
-                )
-        return [users.get(arrival.address) if ok else None for arrival, ok in zip(arrivals, fresh)]
+        for channel, chat_id, language, chosen, tickets in unpacked(
+            await connection.scalar(sql.user_states, {"rows": rows_param(addresses)})
+        ):
+            users[Address(str(channel), str(chat_id))] = UserState(
+                None if language is None else str(language), bool(chosen), bool(tickets)
+            )
+        return [users.get(arrival.address) for arrival in arrivals]
 
     async def _record(self, connection: AsyncConnection, understood: list[_Understood]) -> None:
         """At most three statements for all turns. Each joins the turns to their users by address, so a user
@@ -222,10 +213,16 @@ class SqlUserStore:
             await session.execute(
                 delete(TicketMessage).where(TicketMessage.ticket_id.in_(tickets), TicketMessage.author == "user")
             )
-            await session.execute(update(Ticket).where(Ticket.user_id == user.id).values(user_id=None))
+            await session.execute(
+                update(Ticket).where(Ticket.user_id == user.id).values(user_id=None, erased_at=utcnow())
+            )
             await session.execute(delete(Outbox).where(Outbox.user_id == user.id))
+            await session.execute(delete(Outbox).where(
+                Outbox.channel == address.channel, Outbox.chat_id == address.chat_id
+            ))
             await session.execute(delete(Feedback).where(Feedback.user_id == user.id))
             await session.delete(user)
+        await self._db.erase_traces()
 
     async def unanswered(self, days: int, limit: int = 200) -> list[UnansweredQuestion]:
         cutoff = utcnow() - dt.timedelta(days=days)

@@ -12,24 +12,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import json
+
 import httpx
 import pytest
 from sqlalchemy import update as sql_update
-from telegram import Update
 
-from bot.channels.telegram import TelegramChannel
+from bot.app import build_engine
+from bot.channels.telegram import TelegramChannel, connect
 from bot.config import Config
 from bot.consultant_group import ConsultantGroup, GroupRate
 from bot.core.engine import Engine
-from bot.core.handoff import ConsultantInfo
+from bot.core.handoff import ConsultantInfo, Desk as CoreDesk
 from bot.dispatch import Dispatcher
+from bot.i18n import I18n
 from bot.storage.cards import SqlCards
 from bot.storage.database import Database
 from bot.storage.desk import SqlDesk
 from bot.storage.models import TicketCard, utcnow
 from bot.storage.outbox import SqlOutbox
-from bot.storage.updates import SqlUpdateLog
-from tests.channels.test_telegram import bot_for, engine_on
+from bot.storage.users import SqlUserStore
 from tests.conftest import free_port, run_cli_args, run_config
 from tests.fakes.serve import eventually
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
@@ -61,17 +63,19 @@ def group_update(user: int, text: str = "", reply_to: int | None = None, thread:
 
 @dataclass
 class Desk:
+    """The group's handler and the Telegram channel on one database, fed one update at a time."""
+
     channel: TelegramChannel
     group: ConsultantGroup
+    engine: Engine
     store: SqlDesk
     cards: SqlCards
     database: Database
     fake: FakeTelegram
 
     async def update(self, data: dict[str, Any]) -> None:
-        parsed = Update.de_json(data, self.channel.bot)
-        assert parsed is not None
-        await self.channel.process(parsed)
+        for reply in await self.channel.process(self.channel.parse(json.dumps(data)), self.engine.handle):
+            await self.channel.send(reply)
 
     async def migrant(self, text: str = "", **extra: Any) -> None:
         await self.update(message_update(MIGRANT, text, language="ru", **extra))
@@ -90,21 +94,21 @@ class Desk:
 
 
 @pytest.fixture
-async def desk(engine: Engine, config: Config, tmp_path: Path) -> AsyncIterator[Desk]:
+async def desk(config: Config, tmp_path: Path) -> AsyncIterator[Desk]:
     fake = FakeTelegram()
     await fake.start()
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'group.db'}")
     await database.upgrade()
-    bot = bot_for(fake)
+    bot = connect(TOKEN, fake.url)
     await bot.initialize()
-    chat = engine_on(engine, config, database)
     store = SqlDesk(database)
+    core_desk = CoreDesk(store, I18n(config.bot.languages), config.handoff)
+    engine = build_engine(config, SqlUserStore(database), core_desk)
     await store.add_consultant(ConsultantInfo("maria", ("ru", "en"), MARIA))
     cards = SqlCards(database, GROUP)
-    assert chat.desk is not None
-    group = ConsultantGroup(bot, GROUP, chat.desk, store, cards, reminder_minutes=1, rate=GroupRate(20))
-    channel = TelegramChannel(bot, chat.handle, SqlUpdateLog(database, "telegram").first_time, GROUP, group.handle)
-    yield Desk(channel, group, store, cards, database, fake)
+    group = ConsultantGroup(bot, GROUP, core_desk, store, cards, reminder_minutes=1, rate=GroupRate(20))
+    channel = TelegramChannel(bot, GROUP, group.handle)
+    yield Desk(channel, group, engine, store, cards, database, fake)
     await bot.shutdown()
     await database.close()
     await fake.stop()

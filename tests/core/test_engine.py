@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from bot.app import build_engine
 from bot.config import Config
 from bot.core.engine import Engine
-from bot.core.state import MemoryStore
+from bot.core.state import MemoryStore, UserState
 from bot.i18n import I18n
 from bot.types import Address, Inbound, Outbound
 from tests.conftest import LANGUAGES
@@ -13,12 +14,9 @@ ME = Address("test", "42")
 
 
 @pytest.fixture
-def chat(engine: Engine, config: Config) -> Engine:
-    """The shared engine's parts, with a fresh in-memory store per test."""
-    fresh = Engine.__new__(Engine)
-    fresh.__dict__.update(engine.__dict__)
-    fresh.store = MemoryStore()
-    return fresh
+def chat(config: Config) -> Engine:
+    """The shared understanding step, with a fresh in-memory store per test."""
+    return build_engine(config, MemoryStore())
 
 
 async def say(chat: Engine, text: str = "", payload: str | None = None, hint: str | None = None) -> Outbound:
@@ -100,15 +98,33 @@ async def test_unanswered_questions_are_kept_for_admins_and_answers_are_logged_w
 
 
 async def test_an_old_or_garbled_button_gets_a_polite_reply(chat: Engine) -> None:
+    await say(chat, "hello")
     for payload in ["e:no-such-entry", "t:pets", "l:xx", "zzz", ""]:
         reply = await say(chat, payload=payload)
         assert reply.text == chat.replies.stale_button("en").text
 
 
+async def test_a_button_from_someone_unknown_gets_the_welcome_and_creates_nobody(chat: Engine) -> None:
+    store = chat.store
+    assert isinstance(store, MemoryStore)
+    for payload in ["f:+:e:health-insurance-obligatory", "f:-:12", "h", "e:work-find-job"]:
+        reply = await say(chat, payload=payload, hint="uk")
+        assert reply.text == chat.replies.welcome("uk").text
+    assert store.users == {} and store.feedback == [] and store.events == []
+    await say(chat, payload="l:uk")  # the welcome's own buttons do create the user
+    assert store.users[ME] == UserState("uk", True)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u202e\u0000\u0007", "\u200b\u200f"])
+async def test_a_blank_message_gets_no_reply_and_changes_nothing(chat: Engine, text: str) -> None:
+    assert await chat.handle(Inbound(ME, text=text)) == []
+    assert chat.store is not None and chat.store.users == {}  # type: ignore[attr-defined]  # a MemoryStore
+
+
 @pytest.mark.parametrize(
     "text",
-    ["", "   ", "😀😀😀", "x" * 20_000, "\u202e\u0000\u0007", "<b>hi</b><script>alert(1)</script>",
-     "**bold** [link](http://x)", "привет hello مرحبا", "/nonsense"],
+    ["😀😀😀", "x" * 20_000, "<b>hi</b><script>alert(1)</script>", "**bold** [link](http://x)",
+     "привет hello مرحبا", "/nonsense", "\ud800 lone surrogate"],
 )
 async def test_bad_input_gets_a_short_reply_not_a_crash(chat: Engine, text: str) -> None:
     reply = await say(chat, text)
@@ -117,7 +133,7 @@ async def test_bad_input_gets_a_short_reply_not_a_crash(chat: Engine, text: str)
 
 async def test_a_failure_inside_gives_an_apology_in_the_users_language(chat: Engine) -> None:
     class Broken(MemoryStore):
-        async def touch(self, address: Address) -> None:  # type: ignore[override]
+        async def touch(self, address: Address, create: bool = True) -> UserState | None:
             raise RuntimeError("database is down")
 
     chat.store = Broken()

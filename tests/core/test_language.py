@@ -27,7 +27,7 @@ def test_the_language_of_a_text_is_detected(engine: Engine, text: str, language:
 
 
 def test_transliterated_russian_is_marked_as_such(engine: Engine) -> None:
-    detection = engine.detector.detect("gde mozhno poluchit strahovku")
+    detection = engine.understander.detector.detect("gde mozhno poluchit strahovku")
     assert detection.language == "ru" and detection.translit
 
 

@@ -22,8 +22,8 @@ class Served:
         await self.task
 
 
-async def serve(app: ASGIApp) -> Served:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+async def serve(app: ASGIApp, port: int = 0) -> Served:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         await asyncio.sleep(0.01)

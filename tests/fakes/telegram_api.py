@@ -1,8 +1,9 @@
 """A fake Telegram Bot API: a real HTTP server on 127.0.0.1 (port 0) that records every call.
 
 Enough of the API for the bot: getMe, sendMessage, answerCallbackQuery, setMyCommands, setWebhook,
-deleteWebhook, getUpdates. Tests queue updates for getUpdates, block chats (403), make calls fail with 429 (per
-method or per chat), and slow every call down to see how many the bot makes at once.
+deleteWebhook, getUpdates, editMessageText, deleteMessage. Tests queue updates for getUpdates, block chats (403),
+make calls fail with 429 (per method or per chat), slow every call down to see how many the bot makes at once,
+play an outage (502 for every call until a moment), or make chats' sendMessage hang.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ class FakeTelegram:
     in_flight: int = 0
     most_in_flight: int = 0
     forum: bool = False  # whether getChat says the group is a forum
+    outage_until: float = 0.0  # time.monotonic() before which every call answers 502 Bad Gateway
+    hanging: set[int] = field(default_factory=set)  # chats whose sendMessage hangs for `hang_seconds`
+    hang_seconds: float = 20.0
+    deleted: list[int] = field(default_factory=list)  # message ids deleteMessage was asked to delete
+    _let_go: asyncio.Event = field(default_factory=asyncio.Event)
     _thread_id: int = 100
     url: str = ""
     _message_id: int = 0
@@ -82,6 +88,13 @@ class FakeTelegram:
         try:
             if self.delay:
                 await asyncio.sleep(self.delay)
+            if time.monotonic() < self.outage_until:
+                return JSONResponse({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status_code=502)
+            if method == "sendMessage" and int(params.get("chat_id") or 0) in self.hanging:
+                try:  # hang until the test lets go, or hang_seconds pass
+                    await asyncio.wait_for(self._let_go.wait(), self.hang_seconds)
+                except asyncio.TimeoutError:
+                    pass
             return await self._answer(call)
         finally:
             self.in_flight -= 1
@@ -116,6 +129,12 @@ class FakeTelegram:
         if method == "createForumTopic":
             self._thread_id += 1
             return {"message_thread_id": self._thread_id, "name": params.get("name", ""), "icon_color": 7322096}
+        if method == "deleteMessage":
+            self.deleted.append(int(params["message_id"]))
+            return True
+        if method == "editMessageText":
+            return {"message_id": int(params["message_id"]), "date": 1700000000, "text": params.get("text", ""),
+                    "chat": {"id": int(params["chat_id"]), "type": "supergroup"}, "from": BOT_USER}
         if method == "getUpdates":
             # as Telegram does: an offset confirms the updates before it, which are then gone; the others stay
             # until confirmed, so an update fetched by a process that died is fetched again. A long poll of up to
@@ -130,11 +149,18 @@ class FakeTelegram:
             return ready
         return True
 
-    async def start(self) -> None:
-        self._served = await serve(Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])]))
+    async def start(self, port: int = 0) -> None:
+        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])])
+        self._served = await serve(app, port)
         self.url = self._served.url
 
+    def let_go(self) -> None:
+        """End every hanging call now."""
+        self.hanging.clear()
+        self._let_go.set()
+
     async def stop(self) -> None:
+        self.let_go()
         self._stopping = True
         if self._served is not None:
             await self._served.stop()

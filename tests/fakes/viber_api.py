@@ -1,12 +1,14 @@
 """A fake Viber REST API: a real HTTP server on 127.0.0.1 (port 0) that records every call.
 
 send_message answers with Viber's statuses: 0 and a message_token, 6 for a receiver who unsubscribed, 12 when
-told to play "too many requests"; set_webhook and the rest answer 0. Callback bodies follow Viber's documentation.
+told to play "too many requests"; set_webhook and the rest answer 0; during a played outage every call gets HTTP
+500. Callback bodies follow Viber's documentation.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,12 +28,15 @@ class FakeViber:
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     unsubscribed: set[str] = field(default_factory=set)
     too_many: int = 0
+    outage_until: float = 0.0  # time.monotonic() before which every call answers HTTP 500
+    accepted: list[dict[str, Any]] = field(default_factory=list)  # the send_message calls answered with status 0
     url: str = ""
     _token: int = 5000000000000000000
     _served: Served | None = None
 
     def sent(self, receiver: str | None = None) -> list[dict[str, Any]]:
-        return [p for m, p in self.calls if m == "send_message" and (receiver is None or p["receiver"] == receiver)]
+        """What was sent (to `receiver`), counting only the messages the fake accepted."""
+        return [p for p in self.accepted if receiver is None or p["receiver"] == receiver]
 
     async def _endpoint(self, request: Request) -> JSONResponse:
         method = request.path_params["method"]
@@ -39,6 +44,8 @@ class FakeViber:
             return JSONResponse({"status": 2, "status_message": "invalidAuthToken"})
         params = json.loads(await request.body())
         self.calls.append((method, params))
+        if time.monotonic() < self.outage_until:
+            return JSONResponse({"error": "internal"}, status_code=500)
         if method != "send_message":
             return JSONResponse({"status": 0, "status_message": "ok", "event_types": params.get("event_types", [])})
         if params["receiver"] in self.unsubscribed:
@@ -47,6 +54,7 @@ class FakeViber:
             self.too_many -= 1
             return JSONResponse({"status": 12, "status_message": "tooManyRequests"})
         self._token += 1
+        self.accepted.append(params)
         return JSONResponse({"status": 0, "status_message": "ok", "message_token": self._token,
                              "chat_hostname": "SN-CHAT-01_"})
 

@@ -72,12 +72,13 @@ async def test_unanswered_questions_are_listed_newest_first(database: Database) 
     assert [q.text for q in await store.unanswered(days=1)] == ["second", "first"]
 
 
-async def test_touch_handles_an_update_once_and_tells_who_has_tickets(database: Database) -> None:
+async def test_touch_creates_a_user_unless_told_not_to(database: Database) -> None:
     store = SqlUserStore(database)
-    first = await store.touch(ME, dedupe_key="update-1")
+    assert await store.touch(ME, create=False) is None
+    first = await store.touch(ME)
     assert first is not None and not first.has_tickets
-    assert await store.touch(ME, dedupe_key="update-1") is None
-    assert await store.touch(OTHER, dedupe_key="update-2") is not None
+    assert await store.touch(ME, create=False) == first
+    assert await store.count_users() == 1
 
 
 async def test_a_turn_is_recorded_at_once(database: Database) -> None:
@@ -93,17 +94,17 @@ async def test_a_turn_is_recorded_at_once(database: Database) -> None:
         assert (await session.scalars(select(Event.entry_id))).all() == ["health-insurance-cost"]
 
 
-async def test_messages_in_flight_together_are_written_together_and_each_handled_once(database: Database) -> None:
+async def test_messages_in_flight_together_are_written_together(database: Database) -> None:
     store = SqlUserStore(database)
     viber_me = Address("viber", ME.chat_id)
     states = await asyncio.gather(
-        store.touch(ME, dedupe_key="7"),
-        store.touch(ME, dedupe_key="7"),  # the same update twice in one batch: the first one counts
-        store.touch(ME, dedupe_key="8"),  # the same user twice in one batch
-        store.touch(viber_me, dedupe_key="7"),  # update ids are per channel
+        store.touch(ME),
+        store.touch(ME),  # the same user twice in one batch
+        store.touch(viber_me),  # the same chat id on another channel is another person
         store.touch(OTHER),
+        store.touch(Address("telegram", "stranger"), create=False),
     )
-    assert [state is not None for state in states] == [True, False, True, True, True]
+    assert [state is not None for state in states] == [True, True, True, True, False]
     assert await store.count_users() == 3
     await asyncio.gather(*(
         store.record_turn(address, Turn("answer", "health-insurance-obligatory", "en", detected_language="en"))
@@ -150,8 +151,7 @@ async def test_texts_of_any_kind_travel_through_the_batched_statements_unchanged
     tricky = Address("telegram", "it's \"me\"; DROP TABLE users; --")
     question = 'ما هو "وضع اللاجئ"؟\nI\'m asking 🙏 \\ % _ \u200f'
     store = SqlUserStore(database)
-    assert await store.touch(tricky, dedupe_key="k'\"1") is not None
-    assert await store.touch(tricky, dedupe_key="k'\"1") is None
+    assert await store.touch(tricky) is not None
     await store.record_turn(tricky, Turn("suggest", None, "ar", detected_language="ar", question=question,
                                          unanswered=(question, 0.4375)))
     state = await store.touch(tricky)

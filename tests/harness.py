@@ -1,0 +1,131 @@
+"""The real bot in a test: `migrant-bot run`'s BotApp in this process, against the fake chat APIs over real HTTP,
+on a database of the test's own. Tests talk to it as the services would: updates queued for long polling or posted
+to its webhooks, and read what it sent from the fakes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+
+from bot.config import parse_config
+from bot.runner import BotApp
+from bot.storage.database import Database
+from bot.storage.models import InboxItem
+from tests.fakes import telegram_api, viber_api
+from tests.fakes.serve import eventually
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.viber_api import FakeViber
+
+ROOT = Path(__file__).resolve().parent.parent
+WEBHOOK_SECRET = "s3cret-hook"
+ENV = {"TELEGRAM_BOT_TOKEN": telegram_api.TOKEN, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+       "VIBER_AUTH_TOKEN": viber_api.TOKEN}
+
+
+def config_text(
+    database_url: str, telegram: FakeTelegram | None = None, mode: str = "polling", viber: FakeViber | None = None,
+    extra: str = "", group: int = 0,
+) -> str:
+    text = f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "{database_url}"\n'
+    text += '[web]\nport = 0\npublic_url = "https://bot.example.org"\n'
+    if telegram is not None:
+        text += (f'[telegram]\nenabled = true\nmode = "{mode}"\napi_base_url = "{telegram.url}"\n'
+                 f"consultant_chat_id = {group}\n")
+    if viber is not None:
+        text += f'[viber]\nenabled = true\napi_base_url = "{viber.url}"\n'
+    return text + extra
+
+
+@dataclass
+class Running:
+    app: BotApp
+    stop: asyncio.Event
+    url: str
+    telegram: FakeTelegram | None
+    viber: FakeViber | None
+
+    @property
+    def database(self) -> Database:
+        assert self.app.runtime is not None
+        return self.app.runtime.database
+
+    async def handled(self, channel: str, key: str, seconds: float = 15.0) -> None:
+        """Wait until the update with `key` is stored and done (its replies sent or queued)."""
+        async def done() -> bool:
+            async with self.database.sessions() as session:
+                status = await session.scalar(
+                    select(InboxItem.status).where(InboxItem.channel == channel, InboxItem.key == key)
+                )
+            return status == "done"
+
+        await eventually(done, seconds)
+        assert await done(), f"{channel} update {key} was not handled"
+
+    async def telegram_update(self, update: dict[str, Any]) -> None:
+        """Deliver an update as the mode in use does (queued for getUpdates, or posted), and wait for it."""
+        assert self.telegram is not None
+        if self.app.config.telegram.mode == "webhook":
+            response = await self.post_telegram(update)
+            assert response.status_code == 200, response.text
+        else:
+            self.telegram.updates.append(update)
+        await self.handled("telegram", str(update["update_id"]))
+
+    async def post_telegram(self, update: object, secret: str = WEBHOOK_SECRET, content: bytes | None = None,
+                            headers: dict[str, str] | None = None) -> httpx.Response:
+        async with httpx.AsyncClient() as client:
+            return await client.post(
+                f"{self.url}/telegram", content=json.dumps(update).encode() if content is None else content,
+                headers={"X-Telegram-Bot-Api-Secret-Token": secret, "content-type": "application/json",
+                         **(headers or {})},
+            )
+
+    async def post_viber(self, callback: dict[str, Any] | None = None, content: bytes | None = None,
+                         signature: str | None = None) -> httpx.Response:
+        body = json.dumps(callback).encode() if content is None else content
+        async with httpx.AsyncClient() as client:
+            return await client.post(f"{self.url}/viber", content=body, headers={
+                "X-Viber-Content-Signature": viber_api.signature_of(body, viber_api.TOKEN) if signature is None
+                else signature,
+            })
+
+    async def viber_message(self, callback: dict[str, Any]) -> httpx.Response:
+        response = await self.post_viber(callback)
+        assert response.status_code == 200, response.text
+        await self.handled("viber", f"{callback['event']}:{callback['message_token']}")
+        return response
+
+
+@asynccontextmanager
+async def running(text: str, env: dict[str, str] | None = None, folder: Path | None = None) -> AsyncIterator[Running]:
+    """Start the bot on config `text`; stop it cleanly at the end, as SIGTERM would."""
+    config = parse_config(text, "test bot.toml", folder or ROOT, env={})
+    app = BotApp(config, {**ENV, **(env or {})})
+    stop = asyncio.Event()
+    try:
+        assert await app.start(stop), "the bot did not start"
+        server = app.parts.server
+        assert server is not None
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield Running(app, stop, f"http://127.0.0.1:{port}", None, None)
+    finally:
+        stop.set()
+        await app.close()
+
+
+@asynccontextmanager
+async def bot_on(
+    database_url: str, telegram: FakeTelegram | None = None, mode: str = "polling", viber: FakeViber | None = None,
+    extra: str = "", group: int = 0,
+) -> AsyncIterator[Running]:
+    async with running(config_text(database_url, telegram, mode, viber, extra, group)) as bot:
+        bot.telegram, bot.viber = telegram, viber
+        yield bot
