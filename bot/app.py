@@ -5,6 +5,7 @@ The only module that knows every part; the CLI calls it, the parts never import 
 
 from __future__ import annotations
 
+import enum
 import functools
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,19 @@ def build_engine(config: Config, store: UserStore | None = None, desk: Desk | No
     return Engine(understander(config), config.bot, store, desk)
 
 
+class Maintenance(enum.Enum):
+    """What opening the database does first: the bot's own runs keep it up to date and purge what expired;
+    commands that only read it must not change it, and say so when it is not set up."""
+
+    FULL = "migrate and purge"
+    MIGRATE = "migrate"
+    CHECK = "check"
+
+
+class NotMigrated(Exception):
+    """The database is not at the latest migration: a read-only command cannot use it."""
+
+
 @dataclass
 class Runtime:
     """The parts that share the database; `close()` releases its connections."""
@@ -60,17 +74,29 @@ class Runtime:
         await self.database.close()
 
 
-async def open_runtime(config: Config, with_engine: bool = True, owner: str = "") -> Runtime:
-    """Open the configured database (migrated, expired data purged) and build what works on it; `owner` names
-    this process in the outbox's leases."""
-    from bot.storage.database import Database
+async def open_runtime(
+    config: Config, with_engine: bool = True, owner: str = "", maintenance: Maintenance = Maintenance.FULL
+) -> Runtime:
+    """Open the configured database and build what works on it; `owner` names this process in leases."""
+    from bot.storage.database import Database, head_revision
     from bot.storage.desk import SqlDesk
     from bot.storage.outbox import SqlOutbox
     from bot.storage.users import SqlUserStore
 
     database = Database(config.database_url)
-    await database.upgrade()
-    await database.purge(config.bot.retention_days)
+    try:
+        if maintenance is Maintenance.CHECK:
+            current, head = await database.current(), head_revision()
+            if current != head:
+                raise NotMigrated(f"the database is at revision {current or '(none: empty)'}, not {head}: "
+                                  "run `migrant-bot db upgrade`")
+        else:
+            await database.upgrade()
+        if maintenance is Maintenance.FULL:
+            await database.purge(config.bot.retention_days)
+    except BaseException:
+        await database.close()
+        raise
     desk_store = SqlDesk(database)
     desk = Desk(desk_store, I18n(config.bot.languages), config.handoff)
     engine = build_engine(config, SqlUserStore(database), desk) if with_engine else None

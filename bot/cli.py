@@ -1,7 +1,9 @@
-"""The `migrant-bot` command: chat, ask, kb, db and eval.
+"""The `migrant-bot` command: run, chat, ask, kb, db, eval, and the desk's consultant and queue commands.
 
 Heavy imports (the database layer) happen inside the commands that need them, so `migrant-bot ask` stays fast.
-Every error a person can fix is printed as one line without a traceback, and the exit code is non-zero.
+Every error a person can fix is printed as one line without a traceback (unless --debug), with its exit code:
+2 for the config, the arguments or the knowledge base, 1 for a refused desk command or a database that cannot be
+used; output piped into a reader that stops early (`| head`) ends quietly, as Unix tools do.
 """
 
 from __future__ import annotations
@@ -10,57 +12,75 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot import desk_cli, logs
-from bot.app import build_engine, open_runtime
+from bot.cli_args import Subcommands, UsageError, command as declare, common_options, positive
+from bot.app import Maintenance, NotMigrated, build_engine, open_runtime
 from bot.config import Config, ConfigError, load_config
-from bot.core.handoff import DeskError
 from bot.core.engine import Engine
+from bot.core.handoff import DeskError
 from bot.core.knowledge import TOPICS, KnowledgeError, check_knowledge
 from bot.tables import format_table
-from bot.types import Inbound
+from bot.types import Address, Inbound, Outbound
+
+SIGPIPE_EXIT = 141  # what a shell reports for a program ended by SIGPIPE
+ASKED = Address("ask", "-")  # `ask` answers nobody in particular
 
 
-class UsageError(Exception):
-    """A problem with what the user asked for; printed as one line."""
+def _version() -> str:
+    try:
+        return version("migrant-bot")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="migrant-bot", description="A help desk for migrants in Bulgaria.")
-    parser.add_argument("--config", metavar="PATH", help="bot.toml to use (default: $MIGRANT_BOT_CONFIG, ./bot.toml)")
-    parser.add_argument("--debug", action="store_true", help="debug logging (may log message text)")
+    common = common_options()  # see common_options: the commands get a copy without defaults
+    parser = argparse.ArgumentParser(prog="migrant-bot", description="A help desk for migrants in Bulgaria.",
+                                     parents=[common_options(default=True)])
+    parser.add_argument("--version", action="version", version=f"migrant-bot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    commands.add_parser("run", help="run every enabled chat channel, the outbox dispatcher and the HTTP app")
-    viber = commands.add_parser("viber", help="the Viber channel").add_subparsers(dest="viber_command", required=True)
-    viber.add_parser("set-webhook", help="point Viber at [web] public_url + /viber and print Viber's answer")
+    def command(parent: Subcommands, name: str, text: str) -> argparse.ArgumentParser:
+        return declare(parent, name, text, common)
 
-    chat = commands.add_parser("chat", help="chat with the bot in this terminal")
+    command(commands, "run", "run every enabled chat channel, the outbox dispatcher and the HTTP app")
+    viber = command(commands, "viber", "the Viber channel").add_subparsers(dest="viber_command", required=True)
+    command(viber, "set-webhook", "point Viber at [web] public_url + /viber and print Viber's answer")
+
+    chat = command(commands, "chat", "chat with the bot in this terminal (scripted when stdin is not one)")
     chat.add_argument("--lang", metavar="LL", help="the language to answer in, as if chosen by the user")
     chat.add_argument("--user", default="local", metavar="ID", help="the console user id (default: local)")
 
-    ask = commands.add_parser("ask", help="answer one message (or one per line from '-'); writes no state")
+    ask = command(commands, "ask", "answer one message (or one per line from '-'); writes no state")
     ask.add_argument("--lang", metavar="LL", help="the language to answer in, as if chosen by the user")
     ask.add_argument("--json", action="store_true", help="print one JSON object per message")
     ask.add_argument("text", nargs="+", help="the message, or '-' to read one message per line from stdin")
 
-    kb = commands.add_parser("kb", help="the knowledge base").add_subparsers(dest="kb_command", required=True)
-    validate = kb.add_parser("validate", help="check knowledge/*.yaml; exit 1 on any error")
+    kb = command(commands, "kb", "the knowledge base").add_subparsers(dest="kb_command", required=True)
+    validate = command(kb, "validate", "check knowledge/*.yaml; exit 1 on any error")
     validate.add_argument("directory", nargs="?", help="the folder to check (default: knowledge_dir)")
-    kb.add_parser("stats", help="entries and paraphrases per topic and language")
-    unanswered = kb.add_parser("unanswered", help="questions people asked that the FAQ did not answer well")
-    unanswered.add_argument("--days", type=int, default=30, help="look back this many days (default: 30)")
+    command(kb, "stats", "entries and paraphrases per topic and language")
+    unanswered = command(kb, "unanswered", "questions people asked that the FAQ did not answer well")
+    unanswered.add_argument("--days", type=positive, default=30, help="look back this many days (default: 30)")
 
-    db = commands.add_parser("db", help="the database").add_subparsers(dest="db_command", required=True)
-    db.add_parser("upgrade", help="apply the database migrations")
-    db.add_parser("purge", help="delete what is older than retention_days")
+    db = command(commands, "db", "the database").add_subparsers(dest="db_command", required=True)
+    command(db, "upgrade", "apply the database migrations; say what was done")
+    command(db, "current", "the migration the database is at, and the latest one")
+    command(db, "purge", "delete what is older than retention_days")
+    revision = command(db, "revision", "for developers: write a new migration file")
+    revision.add_argument("-m", "--message", required=True, help="what the migration does")
+    revision.add_argument("--autogenerate", action="store_true",
+                          help="fill it with what the models have and the database lacks")
 
-    desk_cli.add_parsers(commands)
+    desk_cli.add_parsers(commands, common)
 
-    evaluate = commands.add_parser("eval", help="measure accuracy on a labelled JSONL file")
+    evaluate = command(commands, "eval", "measure accuracy on a labelled JSONL file")
     evaluate.add_argument("file", type=Path)
     evaluate.add_argument("--misses", action="store_true", help="also list every message the bot got wrong")
     return parser
@@ -72,10 +92,10 @@ def _language(config: Config, code: str | None) -> str | None:
     return code
 
 
-def _ask_payload(engine: Engine, text: str, chosen: str | None) -> dict[str, object]:
+def _ask_payload(engine: Engine, text: str, chosen: str | None) -> tuple[dict[str, object], Outbound]:
     understanding = engine.understand(text, chosen=chosen)
     message = engine.message_for(understanding)
-    return {
+    payload: dict[str, object] = {
         "lang": understanding.lang,
         "action": understanding.action,
         "topic": understanding.topic,
@@ -84,18 +104,18 @@ def _ask_payload(engine: Engine, text: str, chosen: str | None) -> dict[str, obj
         "suggestions": list(understanding.suggestions),
         "text": engine.render_text(understanding.lang, message),
     }
+    return payload, Outbound(ASKED, str(payload["text"]), message.buttons, understanding.lang)
 
 
 def cmd_ask(config: Config, args: argparse.Namespace) -> int:
+    from bot.channels.console import render
+
     chosen = _language(config, args.lang)
     engine = build_engine(config)
     messages = sys.stdin if args.text == ["-"] else [" ".join(args.text)]
     for line in messages:
-        payload = _ask_payload(engine, line.rstrip("\n"), chosen)
-        if args.json:
-            sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
-        else:
-            sys.stdout.write(f"{payload['text']}\n\n")
+        payload, reply = _ask_payload(engine, line.rstrip("\n"), chosen)
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n" if args.json else render(reply) + "\n\n")
         sys.stdout.flush()
     return 0
 
@@ -168,32 +188,43 @@ def kb_stats_table(engine: Engine, config: Config) -> str:
 async def _unanswered(config: Config, days: int) -> int:
     from bot.storage.users import SqlUserStore
 
-    runtime = await open_runtime(config, with_engine=False)
+    runtime = await open_runtime(config, with_engine=False, maintenance=Maintenance.CHECK)
     try:
         questions = await SqlUserStore(runtime.database).unanswered(days)
     finally:
         await runtime.close()
-    rows = [[q.at.strftime("%Y-%m-%d %H:%M"), q.language, f"{q.score:.2f}", q.text[:80]] for q in questions]
-    print(format_table(["when", "lang", "score", "question"], rows) if rows else f"nothing unanswered in {days} days")
+    zone = config.handoff.hours().zone
+    rows = [[f"{q.at.astimezone(zone):%Y-%m-%d %H:%M %Z}", q.language, f"{q.score:.2f}", q.text[:80]] for q in questions]
+    if not rows:
+        print(f"nothing unanswered in {days} days")
+        return 0
+    print(format_table([f"when ({config.handoff.timezone})", "lang", "score", "question"], rows))
     return 0
 
 
 def cmd_db(config: Config, args: argparse.Namespace) -> int:
-    from bot.storage.database import Database
+    from bot.storage.database import Database, head_revision
 
-    async def run() -> None:
+    async def run() -> str:
         database = Database(config.database_url)
         try:
-            await database.upgrade()
+            if args.db_command == "current":
+                current, head = await database.current(), head_revision()
+                if current is None:
+                    return f"the database is empty; the latest revision is {head} (run `migrant-bot db upgrade`)"
+                return f"at revision {current}" + (" (the latest)" if current == head else f"; the latest is {head}")
+            if args.db_command == "revision":
+                path = await database.revision(args.message, args.autogenerate)
+                return f"wrote {path}: fill in upgrade() and downgrade(), then run `migrant-bot db upgrade`"
+            done = str(await database.upgrade())
             if args.db_command == "purge":
                 removed = await database.purge(config.bot.retention_days)
-                print(f"removed {removed} row(s) older than {config.bot.retention_days} days")
-            else:
-                print("database is up to date")
+                return f"removed {removed} row(s) older than {config.bot.retention_days} days"
+            return done
         finally:
             await database.close()
 
-    asyncio.run(run())
+    print(asyncio.run(run()))
     return 0
 
 
@@ -220,6 +251,7 @@ def cmd_viber(config: Config, args: argparse.Namespace) -> int:
     if not config.web.public_url:
         raise UsageError(f"{config.source}: [web] public_url: set the bot's public https:// address first")
     token = config.secret("viber", "token_env")
+    logs.add_secret(token)
 
     async def go() -> dict[str, object]:
         async with httpx.AsyncClient() as client:
@@ -247,6 +279,20 @@ COMMANDS = {
 }
 
 
+def _database_problem(exc: BaseException) -> str | None:
+    """One line for an error that means the database cannot be used, or None for anything else."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, (OperationalError, DBAPIError)):
+        return str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc).splitlines()[0]
+    if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
+        return str(exc).splitlines()[0] or type(exc).__name__
+    name = type(exc).__module__
+    if name.startswith("asyncpg"):  # e.g. InvalidCatalogNameError: the database does not exist
+        return str(exc).splitlines()[0]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logs.configure(logging.DEBUG if args.debug else logging.INFO if args.command == "run" else logging.WARNING)
@@ -256,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError) as exc:
         print(f"migrant-bot: {exc}", file=sys.stderr)
         return 2
-    except DeskError as exc:
+    except (DeskError, NotMigrated) as exc:
         print(f"migrant-bot: {exc}", file=sys.stderr)
         return 1
     except KnowledgeError as exc:
@@ -265,3 +311,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return SIGPIPE_EXIT
+    except Exception as exc:
+        problem = _database_problem(exc)
+        if problem is None or args.debug:
+            raise
+        print(f"migrant-bot: the database cannot be used ({problem}); check [bot] database_url or "
+              f"$MIGRANT_BOT_DATABASE_URL", file=sys.stderr)
+        return 1

@@ -10,8 +10,10 @@ import asyncio
 import datetime as dt
 import json
 import re
+import sys
 
-from bot.app import Runtime, open_runtime
+from bot.app import Maintenance, Runtime, open_runtime
+from bot.cli_args import Subcommands, UsageError, command as declare
 from bot.config import Config
 from bot.core.handoff import STATUSES, ConsultantInfo, Desk, DeskError, TicketInfo
 from bot.tables import format_table
@@ -19,38 +21,41 @@ from bot.tables import format_table
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
 
 
-def add_parsers(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    consultant = commands.add_parser("consultant", help="register consultants").add_subparsers(
+def add_parsers(commands: Subcommands, common: argparse.ArgumentParser) -> None:
+    def command(parent: Subcommands, name: str, text: str) -> argparse.ArgumentParser:
+        return declare(parent, name, text, common)
+
+    consultant = command(commands, "consultant", "register consultants").add_subparsers(
         dest="consultant_command", required=True
     )
-    add = consultant.add_parser("add", help="register a consultant")
-    add.add_argument("name")
+    add = command(consultant, "add", "register a consultant")
+    add.add_argument("name", help="a short name they act under: letters, digits, '.', '-', '_', '@'")
     add.add_argument("--languages", required=True, help="comma-separated language codes, e.g. bg,ru,en")
     add.add_argument("--telegram-id", type=int, help="their Telegram user id, for the consultants' group")
     add.add_argument("--display-name", help="a name shown to migrants; without it they see only 'Consultant'")
-    consultant.add_parser("list", help="list consultants")
-    remove = consultant.add_parser("remove", help="remove a consultant; their open tickets go back to the queue")
-    remove.add_argument("name")
+    command(consultant, "list", "list consultants")
+    remove = command(consultant, "remove", "remove a consultant; their open tickets go back to the queue")
+    remove.add_argument("name", help="the consultant's name")
 
-    queue = commands.add_parser("queue", help="work the consultants' queue").add_subparsers(
+    queue = command(commands, "queue", "work the consultants' queue").add_subparsers(
         dest="queue_command", required=True
     )
-    listing = queue.add_parser("list", help="open tickets, urgent first (tickets past the answer time flagged)")
-    listing.add_argument("--json", action="store_true")
-    listing.add_argument("--status", choices=STATUSES)
-    listing.add_argument("--lang", metavar="L")
+    listing = command(queue, "list", "open tickets, urgent first (tickets past the answer time flagged)")
+    listing.add_argument("--json", action="store_true", help="one JSON array, for scripts")
+    listing.add_argument("--status", choices=STATUSES, help="only tickets in this state (default: all open ones)")
+    listing.add_argument("--lang", metavar="LL", help="only tickets in this language")
     listing.add_argument("--as", dest="as_name", metavar="NAME", help="list tickets in NAME's languages first")
-    show = queue.add_parser("show", help="a ticket and its messages")
-    show.add_argument("id", type=int)
-    for verb, text in (("claim", "take a ticket"), ("close", "close a ticket you hold"),
+    show = command(queue, "show", "a ticket and its messages (times in [handoff] timezone)")
+    show.add_argument("id", type=int, help="the ticket number")
+    for verb, text in (("claim", "take a ticket"), ("close", "close a ticket you hold (or one the person withdrew)"),
                        ("release", "give a ticket you hold back to the queue")):
-        parser = queue.add_parser(verb, help=text)
-        parser.add_argument("id", type=int)
-        parser.add_argument("--as", dest="as_name", required=True, metavar="NAME")
-    reply = queue.add_parser("reply", help="answer a ticket you hold; the answer reaches the user's chat")
-    reply.add_argument("id", type=int)
-    reply.add_argument("--as", dest="as_name", required=True, metavar="NAME")
-    reply.add_argument("text", nargs="+")
+        parser = command(queue, verb, text)
+        parser.add_argument("id", type=int, help="the ticket number")
+        parser.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the consultant acting")
+    reply = command(queue, "reply", "answer a ticket you hold; the answer reaches the user's chat")
+    reply.add_argument("id", type=int, help="the ticket number")
+    reply.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the consultant answering")
+    reply.add_argument("text", nargs="+", help="the answer, or '-' to read it from standard input")
 
 
 def _age(ticket: TicketInfo) -> str:
@@ -93,7 +98,9 @@ async def _show(runtime: Runtime, args: argparse.Namespace) -> str:
     head = (f"ticket {ticket.id}  {ticket.pseudonym}  {ticket.language}  {ticket.channel}  {ticket.reason}  "
             f"{ticket.priority}  {ticket.status}  held by {ticket.consultant or '-'}  topic {ticket.topic or '-'}")
     flags = _flags(runtime.desk, ticket)
-    body = [f"{line.at:%Y-%m-%d %H:%M}  {line.consultant or line.author}: {line.text}" for line in lines]
+    zone = runtime.desk.hours.zone
+    body = [f"{line.at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {line.consultant or line.author}: {line.text}"
+            for line in lines]
     return "\n".join([head] + ([" ".join(flags)] if flags else []) + [""] + (body or ["(no messages yet)"]))
 
 
@@ -103,7 +110,8 @@ async def _queue_action(runtime: Runtime, args: argparse.Namespace) -> str:
         ticket = await runtime.desk_store.claim(args.id, args.as_name)
         return f"ticket {ticket.id} ({ticket.pseudonym}, {ticket.language}) is yours"
     if args.queue_command == "reply":
-        ticket = await desk.reply(args.id, args.as_name, " ".join(args.text))
+        text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
+        ticket = await desk.reply(args.id, args.as_name, text)
         return f"reply to ticket {ticket.id} queued for delivery on {ticket.channel}"
     if args.queue_command == "close":
         ticket = await desk.close(args.id, args.as_name)
@@ -116,11 +124,12 @@ async def _consultant(runtime: Runtime, args: argparse.Namespace, config: Config
     store = runtime.desk_store
     if args.consultant_command == "add":
         if not _NAME.match(args.name):
-            raise DeskError(f"'{args.name}': a name is letters, digits, '.', '-', '_' or '@'")
+            raise UsageError(f"'{args.name}': a name is letters, digits, '.', '-', '_' or '@'")
         languages = tuple(code.strip() for code in args.languages.split(",") if code.strip())
         unknown = [code for code in languages if code not in config.bot.languages]
         if not languages or unknown:
-            raise DeskError(f"--languages: {', '.join(unknown) or 'none given'}; configured: {', '.join(config.bot.languages)}")
+            raise UsageError(f"--languages: {', '.join(unknown) or 'none given'}; "
+                             f"configured: {', '.join(config.bot.languages)}")
         await store.add_consultant(ConsultantInfo(args.name, languages, args.telegram_id, args.display_name))
         return f"consultant {args.name} added ({', '.join(languages)})"
     if args.consultant_command == "list":
@@ -140,11 +149,18 @@ async def _dispatch(runtime: Runtime, args: argparse.Namespace, config: Config) 
     return await _queue_action(runtime, args)
 
 
+READ_ONLY = {"list", "show"}
+
+
 def run(config: Config, args: argparse.Namespace) -> int:
     """Run one consultant or queue command; a DeskError reaches the caller, which prints it and exits 1."""
+    if getattr(args, "lang", None) is not None and args.lang not in config.bot.languages:
+        raise UsageError(f"--lang {args.lang}: not one of the configured languages ({', '.join(config.bot.languages)})")
+    reading = (args.queue_command if args.command == "queue" else args.consultant_command) in READ_ONLY
 
     async def go() -> str:
-        runtime = await open_runtime(config, with_engine=False)
+        runtime = await open_runtime(config, with_engine=False,
+                                     maintenance=Maintenance.CHECK if reading else Maintenance.MIGRATE)
         try:
             return await _dispatch(runtime, args, config)
         finally:

@@ -48,6 +48,11 @@ class I18n:
         translations = self._translations.get(language) or NullTranslations()
         return translations.gettext
 
+    def ngettext(self, language: str) -> Callable[[str, str, int], str]:
+        """The form for a count, by the language's own plural rules (Russian has three)."""
+        translations = self._translations.get(language) or NullTranslations()
+        return translations.ngettext
+
 
 @lru_cache(maxsize=64)
 def language_name(code: str) -> str:

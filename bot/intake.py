@@ -86,13 +86,15 @@ class Intake:
         return urgent, Flood.PASS if urgent else verdict
 
     async def receive(self, received: Received) -> None:
-        """Store the update (done at once if the flood gate drops it); then handle it in its lane. Returns once
-        the update is stored: the caller may then acknowledge it."""
+        """Store the update, then handle it in its lane; returns once it is stored, so that the caller may
+        acknowledge it. An update the flood gate drops (the crisis check found nothing in it) is not stored:
+        it is read by nobody, and costs as little as it can."""
         urgent, verdict = self._gate(received)
-        arrival = Arrival(received.channel, received.key, received.lane, received.body, urgent, verdict is Flood.DROP)
-        item_id = await self._inbox.store(arrival)
-        if item_id is None or verdict is Flood.DROP:
-            return  # a repeat, or a flood the gate cut off: nothing to do
+        if verdict is Flood.DROP:
+            return
+        item_id = await self._inbox.store(Arrival(received.channel, received.key, received.lane, received.body, urgent))
+        if item_id is None:
+            return  # a repeat: handled already, or being handled
         self._start(item_id, received, flooded=verdict is Flood.WARN)
 
     async def answer(self, received: Received) -> list[Outbound]:

@@ -12,6 +12,7 @@ import sys
 from typing import TextIO
 
 _SECRETS: set[str] = set()
+_handler: logging.Handler | None = None
 REDACTED = "[redacted]"
 QUIET = {"httpx": logging.WARNING, "httpcore": logging.INFO, "alembic": logging.WARNING, "aiosqlite": logging.INFO,
          "asyncio": logging.INFO, "telegram": logging.INFO, "uvicorn.error": logging.WARNING}
@@ -37,11 +38,13 @@ class RedactingFormatter(logging.Formatter):
 def configure(level: int, stream: TextIO | None = None) -> None:
     """The root logger writes redacted lines to stderr; libraries that talk a lot stay at their QUIET level
     unless debug logging is on (and then still redacted)."""
+    global _handler
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
+    if _handler is not None:  # configured before (by an earlier command in this process): replace ours only
+        root.removeHandler(_handler)
+    _handler = handler
     root.addHandler(handler)
     root.setLevel(level)
     for name, quiet in QUIET.items():

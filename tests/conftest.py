@@ -15,6 +15,8 @@ from bot.core.engine import Engine
 from bot.storage.database import Database
 from tests.fakes.postgres import create_scratch_database, drop_scratch_database
 
+pytest_plugins = ["tests.group_desk"]  # the consultants' group fixture, shared by its tests and the erasure tests
+
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("bg", "en", "ru", "uk", "ar", "fa")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.config import parse_config
 from bot.runner import BotApp
@@ -69,7 +69,7 @@ class Running:
         await eventually(done, seconds)
         assert await done(), f"{channel} update {key} was not handled"
 
-    async def telegram_update(self, update: dict[str, Any]) -> None:
+    async def telegram_update(self, update: dict[str, Any], wait: bool = True) -> None:
         """Deliver an update as the mode in use does (queued for getUpdates, or posted), and wait for it."""
         assert self.telegram is not None
         if self.app.config.telegram.mode == "webhook":
@@ -77,7 +77,25 @@ class Running:
             assert response.status_code == 200, response.text
         else:
             self.telegram.updates.append(update)
-        await self.handled("telegram", str(update["update_id"]))
+        if wait:
+            await self.handled("telegram", str(update["update_id"]))
+
+    async def settled(self, seconds: float = 30.0) -> None:
+        """Wait until every update given to the bot was taken and nothing is left to do: none waiting for
+        getUpdates, none pending in the inbox, no lane busy. (An update the flood gate drops leaves no trace.)"""
+        intake = self.app.intake
+        assert intake is not None
+
+        async def idle() -> bool:
+            if self.telegram is not None and self.app.config.telegram.mode != "webhook" and self.telegram.updates:
+                return False
+            assert self.app.runtime is not None
+            async with self.database.sessions() as session:
+                waiting = await session.scalar(select(func.count()).where(InboxItem.status == "pending"))
+            return not waiting and intake.lanes.pending == 0
+
+        await eventually(idle, seconds)
+        assert await idle(), "the bot did not settle"
 
     async def post_telegram(self, update: object, secret: str = WEBHOOK_SECRET, content: bytes | None = None,
                             headers: dict[str, str] | None = None) -> httpx.Response:

@@ -7,7 +7,7 @@ import pytest
 from bot.app import build_engine
 from bot.config import Config
 from bot.core.engine import Engine
-from bot.core.handoff import ConsultantInfo, Desk
+from bot.core.handoff import ConsultantInfo, Desk, DeskError
 from bot.i18n import I18n
 from bot.storage.database import Database
 from bot.storage.desk import SqlDesk
@@ -107,3 +107,42 @@ async def test_a_thank_you_after_closing_does_not_reopen_the_ticket(chat: Engine
     [reply] = await say(chat, "thank you!")
     assert reply.text.startswith("You are welcome")
     assert await tickets(chat) == []
+
+
+async def test_the_emergency_reply_offers_no_consultant_when_an_urgent_ticket_is_open(chat: Engine) -> None:
+    first, ack = await say(chat, "he is going to kill me")
+    assert first.buttons == ()  # the ticket exists already: pressing "Ask a consultant" would only repeat it
+    assert "The consultant will read what you wrote:\n«he is going to kill me»" in ack.text
+
+
+async def test_the_question_from_just_before_is_shown_to_the_person_before_it_goes_to_the_consultant(
+    chat: Engine,
+) -> None:
+    await say(chat, "can my cat get a passport")
+    [ack] = await say(chat, "/consultant")
+    assert "The consultant will read what you wrote:\n«can my cat get a passport»" in ack.text
+    assert "Please write your question here" not in ack.text
+
+
+async def test_an_urgent_ticket_withdrawn_stays_in_the_queue_until_a_consultant_closes_it(chat: Engine) -> None:
+    await say(chat, "he is going to kill me")
+    [withdrawn] = await say(chat, "/cancel")
+    assert "withdrawn" in withdrawn.text
+    [ticket] = await tickets(chat)
+    assert ticket.status == "withdrawn"
+    assert chat.desk is not None
+    with pytest.raises(DeskError, match="withdrawn by the person"):
+        await chat.desk.store.claim(ticket.id, "maria")
+    await chat.desk.close(ticket.id, "maria")
+    assert await tickets(chat) == []
+    [answer] = await say(chat, "do I need health insurance?")  # the person is back with the FAQ
+    assert answer.text.startswith("Yes.")
+
+
+@pytest.mark.parametrize(("text", "start"), [
+    ("ok", "Good. Anything else?"), ("okay", "Good. Anything else?"), ("yes", "Please write your question"),
+    ("no", "All right."), ("thanks", "You are welcome"),
+])
+async def test_short_answers_get_fitting_replies(chat: Engine, text: str, start: str) -> None:
+    [reply] = await say(chat, text)
+    assert reply.text.startswith(start)

@@ -17,8 +17,7 @@ import logging
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
+from telegram import Bot, BotCommand, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
@@ -31,27 +30,36 @@ MEDIA = ("photo", "voice", "audio", "video", "video_note", "sticker", "document"
 API_CONNECTIONS = 16  # Bot API calls in flight at once: a few chats whose calls hang cannot hold them all
 CALL_TIMEOUT = 5.0  # seconds to connect, to send a request and to read its answer; a hung call gives up then
 log = logging.getLogger(__name__)
-# `send` calls sendMessage through do_api_request on purpose (see there); python-telegram-bot would ask each time
-# for its typed method instead
-warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
+# `send` and `updates` call sendMessage and getUpdates through do_api_request on purpose (see there);
+# python-telegram-bot would ask each time for its typed methods instead
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.(sendMessage|getUpdates)'", category=PTBUserWarning)
 
 GroupHandler = Callable[[Update], Awaitable[None]]
 Deactivate = Callable[[Address], Awaitable[None]]
 
 
-def attachment_of(message: Message) -> str | None:
+def _at(data: object, *path: str) -> object:
+    """A value deep in an update's JSON, or None where any step is missing or not an object."""
+    for key in path:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
+def attachment_of(message: dict[str, object]) -> str | None:
     """'photo <file id>', 'location 42.69,23.32'...: what a consultant needs to open the media."""
     for kind in MEDIA:
-        value = getattr(message, kind, None)
+        value = message.get(kind)
         if not value:
             continue
         if kind == "photo":
-            return f"photo {value[-1].file_id}"
+            return f"photo {_at(value[-1], 'file_id') or ''}".strip() if isinstance(value, list) else "photo"
         if kind == "location":
-            return f"location {value.latitude},{value.longitude}"
+            return f"location {_at(value, 'latitude')},{_at(value, 'longitude')}"
         if kind == "contact":
             return "contact"
-        return f"{kind} {getattr(value, 'file_id', '')}".strip()
+        return f"{kind} {_at(value, 'file_id') or ''}".strip()
     return None
 
 
@@ -96,13 +104,14 @@ def update_of(data: object, bot: Bot) -> Update:
     return update
 
 
-def chat_of(update: Update) -> str:
+def lane_of(data: dict[str, object]) -> str:
     """The lane an update belongs to: its chat, else its sender, else its own id."""
-    if update.effective_chat is not None:
-        return str(update.effective_chat.id)
-    if update.effective_user is not None:
-        return str(update.effective_user.id)
-    return f"update {update.update_id}"
+    for path in (("message", "chat", "id"), ("callback_query", "message", "chat", "id"), ("message", "from", "id"),
+                 ("callback_query", "from", "id")):
+        found = _at(data, *path)
+        if isinstance(found, (int, str)) and not isinstance(found, bool):
+            return str(found)
+    return f"update {data.get('update_id')}"
 
 
 def _seconds(value: int | float | dt.timedelta) -> float:
@@ -124,37 +133,35 @@ class TelegramChannel:
 
     # -- receiving --------------------------------------------------------------------------------------------
 
-    def received(self, update: Update, body: str) -> Received:
-        return Received(CHANNEL, str(update.update_id), chat_of(update), body, self._inbound(update), update)
-
     def parse(self, body: str) -> Received:
+        """The update's key, lane and what the person did, read straight from its JSON: cheap enough for every
+        update that arrives, a flood included. python-telegram-bot builds its objects only for the updates that
+        are handled (`update`, when polling has them already)."""
         try:
             data = json.loads(body)
         except RecursionError as exc:  # nested past what the JSON parser follows
             raise ValueError("not a Telegram update: nested too deeply") from exc
-        return self.received(update_of(data, self.bot), body)
+        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) or isinstance(data["update_id"], bool):
+            raise ValueError("not a Telegram update: no update_id")
+        return Received(CHANNEL, str(data["update_id"]), lane_of(data), body, self._inbound(data))
 
-    def _inbound(self, update: Update) -> Inbound | None:
+    @staticmethod
+    def _inbound(data: dict[str, object]) -> Inbound | None:
         """What a person did in a private chat; None for the groups."""
-        chat = update.effective_chat
-        if chat is None or chat.type != ChatType.PRIVATE:
+        query = data.get("callback_query")
+        message = _at(query, "message") if isinstance(query, dict) else data.get("message")
+        chat = _at(message, "chat")
+        if not isinstance(chat, dict) or chat.get("type") != "private" or not isinstance(message, dict):
             return None
-        address = Address(CHANNEL, str(chat.id))
-        query = update.callback_query
-        if query is not None:
-            return Inbound(address, payload=query.data or "", language_hint=_hint(query.from_user.language_code))
-        message = update.message
-        if message is None:
-            return None
-        user = message.from_user
-        return Inbound(
-            address, text=message.text or message.caption or "",
-            language_hint=_hint(user.language_code) if user else None, attachment=attachment_of(message),
-        )
+        address = Address(CHANNEL, str(chat.get("id")))
+        if isinstance(query, dict):
+            return Inbound(address, payload=str(query.get("data") or ""), language_hint=_hint(_at(query, "from", "language_code")))
+        text = message.get("text") or message.get("caption") or ""
+        return Inbound(address, text=text if isinstance(text, str) else "",
+                       language_hint=_hint(_at(message, "from", "language_code")), attachment=attachment_of(message))
 
     async def process(self, received: Received, handle: Handler) -> list[Outbound]:
-        update = received.detail
-        assert isinstance(update, Update)
+        update = update_of(json.loads(received.body), self.bot)
         chat = update.effective_chat
         if self._group is not None and chat is not None and chat.id == self._group_chat_id:
             await self._group(update)
@@ -174,15 +181,17 @@ class TelegramChannel:
         """Long polling until `stop`, a batch at a time; a stop interrupts the wait for updates, never a batch.
 
         Telegram counts an update as delivered once a later getUpdates asks past it: the caller stores a batch
-        before asking for the next, so an update is never confirmed before it is stored."""
+        before asking for the next, so an update is never confirmed before it is stored. The raw getUpdates
+        call keeps the updates as JSON: python-telegram-bot builds its objects only for those handled."""
         offset: int | None = None
         failures = 0
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
-                fetch = asyncio.ensure_future(
-                    self.bot.get_updates(offset=offset, timeout=timeout, allowed_updates=ALLOWED_UPDATES)
-                )
+                fetch = asyncio.ensure_future(self.bot.do_api_request(
+                    "getUpdates", {"offset": offset, "timeout": timeout, "allowed_updates": list(ALLOWED_UPDATES)},
+                    read_timeout=timeout + CALL_TIMEOUT,
+                ))
                 await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 if not fetch.done():
                     fetch.cancel()
@@ -196,9 +205,17 @@ class TelegramChannel:
                     await asyncio.wait({stopping}, timeout=wait)
                     continue
                 failures = 0
-                if updates:
-                    offset = updates[-1].update_id + 1
-                    yield [self.received(u, json.dumps(u.to_dict(), ensure_ascii=False)) for u in updates]
+                batch = []
+                for data in updates if isinstance(updates, list) else []:
+                    body = json.dumps(data, ensure_ascii=False)
+                    try:
+                        batch.append(self.parse(body))
+                    except ValueError as exc:  # Telegram sent something that is no update: skip it
+                        log.error("getUpdates returned something that is no update: %s", exc)
+                    if isinstance(data, dict) and isinstance(data.get("update_id"), int):
+                        offset = max(offset or 0, data["update_id"] + 1)
+                if batch:
+                    yield batch
         finally:
             stopping.cancel()
 

@@ -133,7 +133,8 @@ class Engine:
         lang = understanding.lang
         if understanding.action == "emergency":
             ack = await desk.open(inbound.address, lang, "high_risk", understanding.topic, [text], urgent=True)
-            return [self.outbound(inbound, lang, self.message_for(understanding)), self.outbound(inbound, lang, ack)]
+            first = self.replies.emergency(lang, understanding.detail or "", offer_consultant=False)
+            return [self.outbound(inbound, lang, first), self.outbound(inbound, lang, ack)]
         ticket = await desk.current(inbound.address) if state.has_tickets else None
         if ticket is not None and not (ticket.status == "closed" and understanding.action == "smalltalk"):
             return [self.outbound(inbound, lang, await desk.join(ticket, text, lang))]

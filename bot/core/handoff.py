@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from babel.dates import format_datetime, get_day_names
+from babel.dates import format_skeleton, get_datetime_format, get_day_names
+from babel.lists import format_list
 
 from bot.config import HandoffSection
 from bot.core.office_hours import OfficeHours
@@ -21,9 +22,22 @@ from bot.i18n import I18n
 from bot.types import Address, Button
 
 REASONS = ("asked_human", "low_confidence", "high_risk", "negative_feedback")
-STATUSES = ("waiting", "claimed", "answered", "closed")
-OPEN = ("waiting", "claimed", "answered")
+STATUSES = ("waiting", "claimed", "answered", "withdrawn", "closed")
+OPEN = ("waiting", "claimed", "answered")  # what a person's new messages join
+QUEUE = OPEN + ("withdrawn",)  # what consultants see by default: an urgent ticket withdrawn stays until closed
 QUESTION_MAX_AGE = dt.timedelta(hours=1)
+QUOTED_MAX = 300
+
+
+def local_moment(moment: dt.datetime, zone: dt.tzinfo, language: str) -> str:
+    """'Wed, December 2, 09:00' in the language's own order and punctuation (Babel's CLDR data)."""
+    date = format_skeleton("MMMMEEEEd", moment, tzinfo=zone, locale=language)
+    time = format_skeleton("Hm", moment, tzinfo=zone, locale=language)
+    return str(get_datetime_format("medium", locale=language)).replace("{1}", date).replace("{0}", time)
+
+
+def shorten(text: str, limit: int = QUOTED_MAX) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 class DeskError(Exception):
@@ -132,28 +146,34 @@ class Desk:
                     runs[-1] = (runs[-1][0], day)
                 else:
                     runs.append((day, day))
-            label = ", ".join(names[a] if a == b else f"{names[a]}–{names[b]}" for a, b in runs)
+            label = format_list([names[a] if a == b else f"{names[a]}–{names[b]}" for a, b in runs], locale=language)
             parts.append(f"{label} {start:%H:%M}–{end:%H:%M}")
-        return "; ".join(parts)
+        return format_list(parts, locale=language)
 
-    def acknowledgement(self, language: str, ticket: TicketInfo, has_question: bool) -> Message:
+    def acknowledgement(self, language: str, ticket: TicketInfo, texts: list[str]) -> Message:
+        """What the person is told when their question goes to a consultant: their reference, when consultants
+        work, when to expect an answer, and what the consultant will read (their words from just before too)."""
         _ = self._i18n.gettext(language)
+        ngettext = self._i18n.ngettext(language)
         now = self._now()
         lines = [_("A consultant will answer you here (your reference: {ref}).").format(ref=ticket.pseudonym)]
         hours = self.describe_hours(language)
         within = self.settings.answer_within_hours
+        expect = ngettext("Expect an answer within {n} hour.", "Expect an answer within {n} hours.", within)
         if self.hours.is_open(now):
-            lines.append(
-                _("Consultants work {hours}. Expect an answer within {n} hours.").format(hours=hours, n=within)
-            )
+            lines.append(_("Consultants work: {hours}.").format(hours=hours) + " " + expect.format(n=within))
         else:
             opening = self.hours.next_opening(now)
-            when = format_datetime(opening, "EEEE d MMMM, HH:mm", tzinfo=self.hours.zone, locale=language)
+            when = local_moment(opening, self.hours.zone, language)
             lines.append(
-                _("Consultants work {hours}, so they will see your message from {when}. "
-                  "Expect an answer within {n} hours of that.").format(hours=hours, when=when, n=within)
+                _("Consultants work: {hours}.").format(hours=hours) + " "
+                + _("They will read your message at the next opening: {when}.").format(when=when) + " "
+                + expect.format(n=within)
             )
-        if not has_question:
+        if texts:
+            quoted = "\n".join(f"«{shorten(text)}»" for text in texts[-3:])
+            lines.append(_("The consultant will read what you wrote:") + "\n" + quoted)
+        else:
             lines.append(_("Please write your question here, in your own words."))
         lines.append(_("/cancel withdraws your question. If you are in danger, call 112."))
         return Message("\n\n".join(lines))
@@ -172,7 +192,7 @@ class Desk:
         ticket, _created = await self.store.open_ticket(
             address, language, topic, reason, "urgent" if urgent else "normal", texts
         )
-        return self.acknowledgement(language, ticket, has_question=bool(texts))
+        return self.acknowledgement(language, ticket, texts)
 
     async def current(self, address: Address) -> TicketInfo | None:
         return await self.store.current_ticket(address, self._now() - dt.timedelta(days=self.settings.reopen_days))
@@ -180,7 +200,7 @@ class Desk:
     async def join(self, ticket: TicketInfo, text: str, language: str) -> Message:
         updated = await self.store.add_user_message(ticket.id, text)
         if ticket.status == "closed":
-            return self.acknowledgement(language, updated, has_question=True)
+            return self.acknowledgement(language, updated, [text])
         return self.joined(language)
 
     async def cancel(self, address: Address, language: str) -> Message:

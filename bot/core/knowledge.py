@@ -212,12 +212,18 @@ def parse_day(value: str) -> dt.date | None:
 
 
 def _parse(path: Path, checker: _FileChecker) -> Node | None:
+    """The file's node tree; broken YAML is reported where the parser noticed it and, when it names one, where
+    the construct it was reading began (an unclosed bracket is found lines after it was opened)."""
     try:
         return yaml.compose(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        checker.problems.append(Problem(str(path), line, f"broken YAML: {exc.problem or exc.context}"))
+        context, problem = exc.context_mark, exc.problem_mark
+        if context is not None and (problem is None or context.line != problem.line):
+            checker.problems.append(Problem(str(path), context.line + 1, f"broken YAML: {exc.context} that starts here"))
+        mark = problem or context
+        checker.problems.append(
+            Problem(str(path), mark.line + 1 if mark is not None else 1, f"broken YAML: {exc.problem or exc.context}")
+        )
     except (OSError, UnicodeDecodeError) as exc:
         checker.problems.append(Problem(str(path), 1, f"cannot read: {exc}"))
     return None
@@ -231,6 +237,7 @@ def check_knowledge(
     topics: dict[str, Topic] = {}
     entries: dict[str, Entry] = {}
     entry_nodes: dict[str, tuple[_FileChecker, Node]] = {}
+    broken: set[str] = set()  # ids of entries that failed to load: they exist, so no "no such entry" for them
     problems: list[Problem] = []
     files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
     if not files:
@@ -240,13 +247,13 @@ def check_knowledge(
         root = _parse(path, checker)
         table = checker.mapping(root, "the file") if root is not None else None
         if table is not None:
-            _check_file(checker, table, topics, entries, entry_nodes)
+            _check_file(checker, table, topics, entries, entry_nodes, broken)
         problems.extend(checker.problems)
         checker.problems.clear()
     for entry_id, entry in entries.items():
         checker, node = entry_nodes[entry_id]
         for other in entry.related:
-            if other not in entries:
+            if other not in entries and other not in broken:
                 checker.problem(node, f"{entry_id}: related id '{other}' is no entry")
         problems.extend(checker.problems)
         checker.problems.clear()
@@ -263,6 +270,7 @@ def _check_file(
     topics: dict[str, Topic],
     entries: dict[str, Entry],
     entry_nodes: dict[str, tuple[_FileChecker, Node]],
+    broken: set[str],
 ) -> None:
     for key, (key_node, _) in table.items():
         if key not in _FILE_KEYS:
@@ -295,14 +303,25 @@ def _check_file(
     for node in entries_node.value:
         entry = checker.entry(node, topic)
         if entry is None:
+            broken.update(_declared_id(node))
             continue
         if entry.id in entries:
-            checker.problem(node, f"duplicate id '{entry.id}' (also in {entry_nodes[entry.id][0].path})")
+            first_checker, first = entry_nodes[entry.id]
+            checker.problem(node, f"duplicate id '{entry.id}' (first at {first_checker.path}:{first.start_mark.line + 1})")
             continue
         entries[entry.id] = entry
         entry_nodes[entry.id] = (checker, node)
         ids.append(entry.id)
     topics[topic] = Topic(topic, titles, tuple(ids))
+
+
+def _declared_id(node: Node) -> list[str]:
+    """The id an entry declares, even when the entry itself is broken."""
+    if isinstance(node, MappingNode):
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value == "id" and isinstance(value, ScalarNode):
+                return [str(value.value).strip()]
+    return []
 
 
 def load_knowledge(directory: Path, languages: tuple[str, ...]) -> KnowledgeBase:

@@ -122,7 +122,8 @@ class Replies:
             else (),
         )
 
-    def emergency(self, language: str, category: str) -> Message:
+    def emergency(self, language: str, category: str, offer_consultant: bool = True) -> Message:
+        """112 first; `offer_consultant` is false when an urgent ticket was opened for the person already."""
         _ = self._(language)
         lines = [
             _(
@@ -139,13 +140,18 @@ class Replies:
         }.get(category)
         if hotline:
             lines.append(hotline)
-        return Message("\n\n".join(lines), (self._consultant_button(language),))
+        return Message("\n\n".join(lines), (self._consultant_button(language),) if offer_consultant else ())
 
     def smalltalk(self, language: str, kind: str) -> Message:
+        if kind == "help":
+            return self.help(language)
         _ = self._(language)
         text = {
             "greeting": _("Hello! Ask me your question in your own words, or choose a topic."),
             "thanks": _("You are welcome! Anything else? Choose a topic or write your question."),
+            "ack": _("Good. Anything else? Choose a topic or write your question."),
+            "yes": _("Please write your question in a few words, or choose a topic."),
+            "no": _("All right. Write any time you have a question."),
             "bye": _("Take care! Write any time you have a question."),
         }.get(kind) or _("I can only read text. Please write your question in words, or choose a topic.")
         return Message(text, self.topic_buttons(language))
@@ -209,17 +215,24 @@ class Replies:
 
     def language_set(self, language: str) -> Message:
         _ = self._(language)
-        text = _("From now on I will answer in {language}.").format(language=language_name(language))
+        text = _("Language: {language}. I will answer in this language from now on.").format(
+            language=language_name(language)
+        )
         return Message(text, self.topic_buttons(language))
 
     def privacy(self, language: str, retention_days: int) -> Message:
         _ = self._(language)
+        ngettext = self._i18n.ngettext(language)
         return Message(
             _(
                 "What we keep: your chat id, your language, when you last wrote, and which answers you were shown, "
                 "not what you wrote. Questions I could not answer are kept so that the team can add them to the "
                 "FAQ. If you ask for a consultant, they see your messages under a code name, never your name, "
-                "number or account. All of it is erased after {days} days; /forget erases it at once."
+                "number or account."
+            ) + " " + ngettext(
+                "All of it is erased after {days} day; /forget erases it at once.",
+                "All of it is erased after {days} days; /forget erases it at once.",
+                retention_days,
             ).format(days=retention_days)
         )
 

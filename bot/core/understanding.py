@@ -105,7 +105,8 @@ class Understander:
         folded = fold(text)
         lang, why, searches = self._pick_language(text, chosen, previous, hint)
         if not folded:
-            return Understanding(lang, "smalltalk", detail="empty", language_source=why)
+            kind = "help" if "?" in text or "؟" in text else "empty"  # a lone "?" asks what the bot is for
+            return Understanding(lang, "smalltalk", detail=kind, language_source=why)
         alert = self.safety.check(folded)
         if alert is not None:
             return Understanding(lang, "emergency", EMERGENCY_TOPIC.get(alert.category), detail=alert.category,

@@ -7,10 +7,13 @@ start-up upgrade need no alembic.ini and work the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import CTE, Select, and_, delete, event, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -85,11 +88,36 @@ def claimed_ids(database: Database, picked: Select[tuple[int]]) -> CTE:
     return picked.with_for_update(skip_locked=True).cte("claimed").prefix_with("MATERIALIZED")
 
 
-def _upgrade(connection: Connection) -> None:
+def _alembic(connection: Connection | None = None) -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    return config
+
+
+def head_revision() -> str:
+    return str(ScriptDirectory.from_config(_alembic()).get_current_head())
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(_alembic(connection), "head")
+
+
+@dataclass(frozen=True)
+class Revisions:
+    before: str | None
+    after: str | None
+
+    def __str__(self) -> str:
+        if self.before == self.after:
+            return f"the database is already at the latest revision ({self.after})"
+        if self.before is None:
+            return f"created the database's tables, at revision {self.after}"
+        return f"upgraded the database from revision {self.before} to {self.after}"
 
 
 class Database:
@@ -98,9 +126,31 @@ class Database:
         self.engine = create_engine(url)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
 
-    async def upgrade(self) -> None:
+    async def upgrade(self) -> Revisions:
+        """Apply the migrations not applied yet; what it did."""
         async with self.engine.begin() as connection:
+            before = await connection.run_sync(_current)
             await connection.run_sync(_upgrade)
+            return Revisions(before, await connection.run_sync(_current))
+
+    async def current(self) -> str | None:
+        """The migration the database is at; None for an empty database."""
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(_current)
+
+    async def revision(self, message: str, autogenerate: bool) -> str:
+        """Write a new migration file (for developers); with `autogenerate`, its operations are what the models
+        have that this database, brought to the latest revision first, lacks."""
+        await self.upgrade()
+        scripts = ScriptDirectory.from_config(_alembic())
+        number = f"{max(int(r.revision) for r in scripts.walk_revisions() if r.revision.isdigit()) + 1:04d}"
+
+        def write(connection: Connection) -> str:
+            script = command.revision(_alembic(connection), message, autogenerate=autogenerate, rev_id=number)
+            return str(script.path) if script is not None and not isinstance(script, list) else ""
+
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(write)
 
     async def purge(self, retention_days: int, now: dt.datetime | None = None) -> int:
         """Delete what is older than the retention period; returns how many rows went.

@@ -14,7 +14,7 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.handoff import OPEN, Compose, ConsultantInfo, DeskError, Notice, TicketInfo, TicketLine
+from bot.core.handoff import OPEN, QUEUE, Compose, ConsultantInfo, DeskError, Notice, TicketInfo, TicketLine
 from bot.storage.database import Database
 from bot.storage.models import Consultant, Outbox, Ticket, TicketMessage, User, aware, utcnow
 from bot.storage.outbox import buttons_json
@@ -62,7 +62,7 @@ class SqlDesk:
         """Tickets with their holder and delivery state in one query; open ones (urgent, then oldest) by default."""
         failed = exists().where(Outbox.ticket_id == Ticket.id, Outbox.status == "failed")
         query = select(Ticket, Consultant.name, failed).outerjoin(Consultant, Consultant.id == Ticket.consultant_id)
-        query = query.where(Ticket.status == status) if status else query.where(Ticket.status.in_(OPEN))
+        query = query.where(Ticket.status == status) if status else query.where(Ticket.status.in_(QUEUE))
         if language:
             query = query.where(Ticket.language == language)
         query = query.order_by((Ticket.priority == "urgent").desc(), Ticket.created_at, Ticket.id)
@@ -164,8 +164,13 @@ class SqlDesk:
             if ticket is None:
                 return None
             now = utcnow()
-            ticket.status, ticket.closed_at, ticket.updated_at, ticket.withdrawn = "closed", now, now, True
-            session.add(TicketMessage(ticket_id=ticket.id, author="system", text="withdrawn by the user", at=now))
+            ticket.updated_at, ticket.withdrawn = now, True
+            if ticket.priority == "urgent":  # a consultant must still see it: the person may be in danger
+                ticket.status = "withdrawn"
+                note = "withdrawn by the user; urgent, so it stays in the queue until a consultant closes it"
+            else:
+                ticket.status, ticket.closed_at, note = "closed", now, "withdrawn by the user"
+            session.add(TicketMessage(ticket_id=ticket.id, author="system", text=note, at=now))
             return await self._info(session, ticket)
 
     async def take_question(self, address: Address, newer_than: dt.datetime) -> str | None:
@@ -214,6 +219,8 @@ class SqlDesk:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 if ticket.status == "closed":
                     raise DeskError(f"ticket {ticket_id} is closed")
+                if ticket.status == "withdrawn":
+                    raise DeskError(f"ticket {ticket_id} was withdrawn by the person: close it once you have read it")
                 if ticket.consultant_id != consultant.id:
                     holder = await session.get(Consultant, ticket.consultant_id) if ticket.consultant_id else None
                     raise DeskError(f"ticket {ticket_id} is already held by {holder.name if holder else 'nobody'}")
@@ -257,7 +264,16 @@ class SqlDesk:
             return await self._info(session, ticket)
 
     async def close(self, ticket_id: int, name: str, compose: Compose) -> TicketInfo:
+        """Close a ticket one holds, and tell the person; a ticket the person withdrew anyone may close, and
+        the person is told nothing (they asked to be left alone)."""
         async with self._db.sessions.begin() as session:
+            withdrawn = await session.get(Ticket, ticket_id, with_for_update=True)
+            if withdrawn is not None and withdrawn.status == "withdrawn":
+                await self._consultant(session, name)
+                now = utcnow()
+                withdrawn.status, withdrawn.closed_at, withdrawn.updated_at = "closed", now, now
+                session.add(TicketMessage(ticket_id=ticket_id, author="system", text=f"closed by {name}", at=now))
+                return await self._info(session, withdrawn)
             ticket, consultant = await self._held(session, ticket_id, name)
             now = utcnow()
             message = TicketMessage(ticket_id=ticket.id, author="system", text=f"closed by {name}", at=now)

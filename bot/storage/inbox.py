@@ -26,14 +26,13 @@ KEEP_DONE = dt.timedelta(days=2)  # Telegram repeats an update for a day at most
 
 @dataclass(frozen=True)
 class Arrival:
-    """An update as received: `body` is what the service sent, as text; `done` stores only its key."""
+    """An update as received: `body` is what the service sent, as text."""
 
     channel: str
     key: str
     lane: str
     body: str
     urgent: bool = False
-    done: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,10 +73,8 @@ class SqlInbox:
                 continue
             seen.add((a.channel, a.key))
             rows.append({
-                "channel": a.channel, "key": a.key, "lane": None if a.done else a.lane,
-                "body": None if a.done else a.body, "status": "done" if a.done else "pending",
-                "owner": None if a.done else self.owner, "lease_until": None if a.done else now + LEASE,
-                "urgent": a.urgent, "received_at": now,
+                "channel": a.channel, "key": a.key, "lane": a.lane, "body": a.body, "status": "pending",
+                "owner": self.owner, "lease_until": now + LEASE, "urgent": a.urgent, "received_at": now,
             })
         statement = (
             _insert(self._db.engine.dialect.name).values(rows).on_conflict_do_nothing(

@@ -128,9 +128,10 @@ async def test_flood_control_sends_one_notice_then_silence_without_slowing_other
 ) -> None:
     async with bot_on(sqlite_url(tmp_path), fake, mode, extra="flood_per_minute = 5\n") as bot:
         for _ in range(9):
-            await bot.telegram_update(message_update(CHAT, "hello"))
+            await bot.telegram_update(message_update(CHAT, "hello"), wait=False)
         await bot.telegram_update(message_update(CHAT, "he is going to kill me"))  # danger always gets through
         await bot.telegram_update(message_update(CHAT + 1, "hello"))
+        await bot.settled()
     texts = [m["text"] for m in fake.sent(CHAT)]
     assert len(texts) == 8 and texts[5].startswith("You are writing very fast")
     assert "112" in texts[6]

@@ -66,11 +66,26 @@ def test_a_good_file_has_no_errors(tmp_path: Path) -> None:
     assert problems_of(tmp_path) == []
 
 
-def test_broken_yaml_is_reported_with_file_and_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "health.yaml", "topic: health\ntitle: [unclosed\nentries: []\n")
-    [problem] = problems_of(tmp_path)
-    assert problem.startswith(f"{path}:")
-    assert "broken YAML" in problem
+def test_broken_yaml_is_reported_the_bracket_opened_and_where_the_parser_stopped(tmp_path: Path) -> None:
+    text = "topic: health\ntitle: {en: x}\nentries:\n  - id: a-b\n    questions: {en: [one, two,\n      three\n    answer: {en: hi}\n"
+    path = write(tmp_path, "health.yaml", text)
+    opened, stopped = problems_of(tmp_path)
+    assert opened.startswith(f"{path}:5: broken YAML") and "starts here" in opened
+    assert stopped.startswith(f"{path}:7: broken YAML")
+
+
+def test_a_duplicate_id_names_where_it_was_first(tmp_path: Path) -> None:
+    write(tmp_path, "health.yaml", topic_file("health", GOOD_ENTRY.format(id="health-one")))
+    second = write(tmp_path, "work.yaml", topic_file("work", GOOD_ENTRY.format(id="health-one")))
+    assert problems_of(tmp_path) == [f"{second}:6: duplicate id 'health-one' (first at {tmp_path / 'health.yaml'}:6)"]
+
+
+def test_a_broken_entry_is_reported_once_not_in_every_entry_that_names_it(tmp_path: Path) -> None:
+    broken = GOOD_ENTRY.format(id="health-one").replace("    reviewed: 22 Nov 2026\n", "")
+    path = write(tmp_path, "health.yaml", topic_file("health", broken))
+    linking = GOOD_ENTRY.format(id="work-one") + "    related: [health-one]\n"
+    write(tmp_path, "work.yaml", topic_file("work", linking))
+    assert problems_of(tmp_path) == [f"{path}:6: entry is missing 'reviewed'"]
 
 
 def test_a_wrong_type_names_the_key_and_line(tmp_path: Path) -> None:

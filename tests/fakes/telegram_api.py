@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from urllib.parse import parse_qsl
 from dataclasses import dataclass, field
@@ -41,7 +42,8 @@ class FakeTelegram:
     blocked: set[int] = field(default_factory=set)
     too_many: dict[str, int] = field(default_factory=dict)  # method -> how many 429s to answer first
     too_many_for: dict[int, int] = field(default_factory=dict)  # chat -> how many 429s its sendMessage gets first
-    delay: float = 0.0  # seconds every call takes
+    delay: float = 0.0  # seconds every call takes...
+    delay_spread: float = 0.0  # ...plus up to this many more, at random
     in_flight: int = 0
     most_in_flight: int = 0
     forum: bool = False  # whether getChat says the group is a forum
@@ -86,8 +88,8 @@ class FakeTelegram:
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
-            if self.delay:
-                await asyncio.sleep(self.delay)
+            if self.delay or self.delay_spread:
+                await asyncio.sleep(self.delay + random.random() * self.delay_spread)
             if time.monotonic() < self.outage_until:
                 return JSONResponse({"ok": False, "error_code": 502, "description": "Bad Gateway"}, status_code=502)
             if method == "sendMessage" and int(params.get("chat_id") or 0) in self.hanging:
@@ -140,12 +142,12 @@ class FakeTelegram:
             # until confirmed, so an update fetched by a process that died is fetched again. A long poll of up to
             # a second, cut short by updates or by stopping.
             offset = int(params.get("offset") or 0)
-            self.updates = [u for u in self.updates if u["update_id"] >= offset]
-            for _ in range(20):
-                ready = [u for u in self.updates if u["update_id"] >= offset]
-                if ready or self._stopping:
+            self.updates[:] = [u for u in self.updates if u["update_id"] >= offset]
+            deadline = time.monotonic() + 1
+            while not (ready := [u for u in self.updates if u["update_id"] >= offset][:100]):
+                if self._stopping or time.monotonic() > deadline:
                     break
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.002)
             return ready
         return True
 

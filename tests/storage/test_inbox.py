@@ -12,8 +12,8 @@ from bot.storage.inbox import Arrival, SqlInbox
 from bot.storage.models import InboxItem, utcnow
 
 
-def arrival(key: str, lane: str = "chat-1", body: str = '{"text": "my passport AB123"}', **extra: bool) -> Arrival:
-    return Arrival("telegram", key, lane, body, **extra)
+def arrival(key: str, lane: str = "chat-1", body: str = '{"text": "my passport AB123"}', urgent: bool = False) -> Arrival:
+    return Arrival("telegram", key, lane, body, urgent)
 
 
 async def test_an_update_is_stored_once_whatever_how_often_it_comes(database: Database) -> None:
@@ -35,14 +35,6 @@ async def test_done_keeps_the_key_and_drops_the_words(database: Database) -> Non
         row = (await session.scalars(select(InboxItem))).one()
     assert (row.status, row.body, row.lane, row.owner) == ("done", None, None, None)
     assert await inbox.store(arrival("1")) is None
-
-
-async def test_a_dropped_flood_message_is_stored_done_without_its_words(database: Database) -> None:
-    inbox = SqlInbox(database, "me")
-    assert await inbox.store(arrival("1", done=True)) is not None
-    async with database.sessions() as session:
-        row = (await session.scalars(select(InboxItem))).one()
-    assert (row.status, row.body) == ("done", None)
 
 
 async def test_updates_of_a_dead_process_are_taken_over_in_order_and_only_once(database: Database) -> None:

@@ -1,0 +1,35 @@
+"""What every `migrant-bot` command shares in parsing its arguments: the common options, the way a command is
+declared, and the one-line error for arguments that make no sense (exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+
+Subcommands = argparse._SubParsersAction  # argparse's own name for what add_subparsers returns
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for; printed as one line, exit 2."""
+
+
+def common_options(default: bool = False) -> argparse.ArgumentParser:
+    """--config and --debug, taken before or after the command alike: the top parser's copy has the defaults,
+    the commands' copy has none, so that a value given before the command is not overwritten by it."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument("--config", metavar="PATH", default=None if default else argparse.SUPPRESS,
+                        help="bot.toml to use (default: $MIGRANT_BOT_CONFIG, ./bot.toml, built-in defaults)")
+    parent.add_argument("--debug", action="store_true", default=False if default else argparse.SUPPRESS,
+                        help="debug logging (may log message text; never secrets)")
+    return parent
+
+
+def command(parent: Subcommands, name: str, text: str, common: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """A (sub)command with its help text and the common options."""
+    return parent.add_parser(name, help=text, description=text, parents=[common])
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
