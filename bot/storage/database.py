@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.storage.group_commit import SharedCommit
 from bot.storage.models import Event, Outbox, Ticket, Unanswered, User, utcnow
 
 QUESTION_KEPT = dt.timedelta(hours=1)
@@ -125,6 +126,7 @@ class Database:
         self.url = url
         self.engine = create_engine(url)
         self.sessions: async_sessionmaker[AsyncSession] = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.commit = SharedCommit(self.engine.begin)  # the message path's writes, one transaction per batch
 
     async def upgrade(self) -> Revisions:
         """Apply the migrations not applied yet; what it did."""

@@ -11,11 +11,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Generic, TypeVar
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 Request = TypeVar("Request")
 Result = TypeVar("Result")
+Step = Callable[[AsyncConnection, list[Any]], Awaitable[Sequence[Any]]]  # one kind of write, for a batch of them
 log = logging.getLogger(__name__)
+
+# the order of the steps in a shared transaction: an update is stored, its person arrives and their turns are
+# recorded, then updates are marked done
+INBOX_STEP, USERS_STEP, DONE_STEP = 1, 2, 3
 
 
 class GroupCommit(Generic[Request, Result]):
@@ -61,3 +69,37 @@ class GroupCommit(Generic[Request, Result]):
         for (_, future), result in zip(batch, results):
             if not future.done():  # the caller may have been cancelled meanwhile
                 future.set_result(result)
+
+
+class SharedCommit:
+    """One group commit for several kinds of write: each kind is a step with its own batch function, and a
+    batch runs every step that has requests, in the steps' order, in one transaction.
+
+    Every message causes several small writes (its arrival in the inbox, the person's state, its turn, the
+    update done); in separate transactions they cost more than the rows they write, and on SQLite they would
+    queue for its one connection. Shared, a busy moment costs one transaction."""
+
+    def __init__(self, begin: Callable[[], AbstractAsyncContextManager[AsyncConnection]], max_batch: int = 200) -> None:
+        self._begin = begin
+        self._steps: list[tuple[int, Step]] = []
+        self._commit: GroupCommit[tuple[Step, object], object] = GroupCommit(self._write, max_batch)
+
+    def step(self, order: int, write: Step) -> Callable[[object], Awaitable[object]]:
+        """Register a kind of write; returns the function that submits one request of that kind."""
+        self._steps.append((order, write))
+        self._steps.sort(key=lambda pair: pair[0])
+        return lambda request: self._commit.submit((write, request))
+
+    async def _write(self, batch: list[tuple[Step, object]]) -> list[object]:
+        results: list[object] = [None] * len(batch)
+        async with self._begin() as connection:
+            for _, step in self._steps:
+                positions = [i for i, (kind, _) in enumerate(batch) if kind is step]
+                if not positions:
+                    continue
+                written = await step(connection, [batch[i][1] for i in positions])
+                if len(written) != len(positions):
+                    raise RuntimeError(f"a step given {len(positions)} writes gave {len(written)} results")
+                for position, result in zip(positions, written):
+                    results[position] = result
+        return results

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.database import Database, claimed_ids
-from bot.storage.group_commit import GroupCommit
+from bot.storage.group_commit import DONE_STEP, INBOX_STEP
 from bot.storage.models import InboxItem, utcnow
 
 LEASE = dt.timedelta(seconds=15)
@@ -54,17 +55,19 @@ class SqlInbox:
     def __init__(self, database: Database, owner: str) -> None:
         self._db = database
         self.owner = owner
-        self._stores: GroupCommit[Arrival, int | None] = GroupCommit(self._store_all)
-        self._dones: GroupCommit[int, None] = GroupCommit(self._done_all)
+        self._store = database.commit.step(INBOX_STEP, self._store_all)
+        self._done = database.commit.step(DONE_STEP, self._done_all)
 
     async def store(self, arrival: Arrival) -> int | None:
         """Store an update, durably; its row id, or None when that key was stored before (a repeat)."""
-        return await self._stores.submit(arrival)
+        item_id = await self._store(arrival)
+        assert item_id is None or isinstance(item_id, int)
+        return item_id
 
     async def done(self, item_id: int) -> None:
-        await self._dones.submit(item_id)
+        await self._done(item_id)
 
-    async def _store_all(self, arrivals: list[Arrival]) -> list[int | None]:
+    async def _store_all(self, connection: AsyncConnection, arrivals: list[Arrival]) -> list[int | None]:
         """One INSERT for the whole batch; of two arrivals with one key, the first is the new one."""
         now = utcnow()
         rows, seen = [], set()
@@ -81,20 +84,18 @@ class SqlInbox:
                 index_elements=["channel", "key"]
             ).returning(InboxItem.id, InboxItem.channel, InboxItem.key)
         )
-        async with self._db.engine.begin() as connection:
-            inserted = {(channel, key): item_id for item_id, channel, key in await connection.execute(statement)}
+        inserted = {(channel, key): item_id for item_id, channel, key in await connection.execute(statement)}
         results: list[int | None] = []
         for a in arrivals:
             results.append(inserted.pop((a.channel, a.key), None))
         return results
 
-    async def _done_all(self, item_ids: list[int]) -> list[None]:
-        async with self._db.engine.begin() as connection:
-            await connection.execute(
-                update(InboxItem).where(InboxItem.id.in_(sorted(set(item_ids)))).values(
-                    status="done", body=None, lane=None, owner=None, lease_until=None
-                )
+    async def _done_all(self, connection: AsyncConnection, item_ids: list[int]) -> list[None]:
+        await connection.execute(
+            update(InboxItem).where(InboxItem.id.in_(sorted(set(item_ids)))).values(
+                status="done", body=None, lane=None, owner=None, lease_until=None
             )
+        )
         return [None] * len(item_ids)
 
     async def renew(self) -> None:

@@ -16,7 +16,7 @@ from bot.storage.database import Database
 from bot.storage.models import (
     Event, Feedback, Outbox, Ticket, TicketMessage, Unanswered, User, utcnow,
 )
-from bot.storage.group_commit import GroupCommit
+from bot.storage.group_commit import USERS_STEP
 from bot.storage.json_rows import json_rows, rows_param, statement, unpacked
 from bot.types import Address
 
@@ -108,26 +108,28 @@ def _statements(dialect: str) -> _Statements:
 
 
 class SqlUserStore:
-    """Messages are written by group commit: the arrivals and turns of all messages in flight share one
-    transaction, so the cost per message falls as the load rises."""
+    """Messages are written by group commit (the database's SharedCommit): the arrivals and turns of all
+    messages in flight share one transaction with the inbox's writes, so the cost per message falls as the
+    load rises."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._writes: GroupCommit[_Arrival | _Understood, UserState | None] = GroupCommit(self._write_all)
+        self._submit = database.commit.step(USERS_STEP, self._write_all)
 
     async def touch(self, address: Address, create: bool = True) -> UserState | None:
-        return await self._writes.submit(_Arrival(address, create))
+        state = await self._submit(_Arrival(address, create))
+        assert state is None or isinstance(state, UserState)
+        return state
 
     async def record_turn(self, address: Address, turn: Turn) -> None:
-        await self._writes.submit(_Understood(address, turn))
+        await self._submit(_Understood(address, turn))
 
-    async def _write_all(self, writes: list[_Arrival | _Understood]) -> list[UserState | None]:
+    async def _write_all(self, connection: AsyncConnection, writes: list[_Arrival | _Understood]) -> list[UserState | None]:
         """The turns first, then the arrivals: a chat's next message is taken only after its last one's turn
         was recorded, so its arrival must see that turn (its language, say)."""
         arrivals = [w for w in writes if isinstance(w, _Arrival)]
-        async with self._db.engine.begin() as connection:
-            await self._record(connection, [w for w in writes if isinstance(w, _Understood)])
-            states = iter(await self._arrive(connection, arrivals))
+        await self._record(connection, [w for w in writes if isinstance(w, _Understood)])
+        states = iter(await self._arrive(connection, arrivals))
         return [next(states) if isinstance(w, _Arrival) else None for w in writes]
 
     async def _arrive(self, connection: AsyncConnection, arrivals: list[_Arrival]) -> list[UserState | None]:

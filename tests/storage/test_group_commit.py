@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.storage.group_commit import GroupCommit
+from bot.storage.group_commit import GroupCommit, SharedCommit
 from tests.fakes.serve import eventually
 
 
@@ -73,3 +74,38 @@ async def test_a_write_that_returns_the_wrong_number_of_results_fails_its_caller
 
     with pytest.raises(RuntimeError, match="gave 0 results"):
         await GroupCommit(short).submit(1)
+
+
+class Connections:
+    """A stand-in for engine.begin(): counts the transactions it opens."""
+
+    def __init__(self) -> None:
+        self.opened = 0
+
+    def __call__(self) -> Connections:
+        return self
+
+    async def __aenter__(self) -> Connections:
+        self.opened += 1
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
+
+
+async def test_kinds_of_write_in_flight_together_share_one_transaction_in_their_steps_order() -> None:
+    transactions = Connections()
+    shared = SharedCommit(transactions)  # type: ignore[arg-type]  # a stand-in for engine.begin
+    order: list[str] = []
+
+    def step(name: str, factor: int) -> Callable[[object, list[int]], Awaitable[list[int]]]:
+        async def write(_connection: object, batch: list[int]) -> list[int]:
+            order.append(name)
+            return [n * factor for n in batch]
+        return write
+
+    later = shared.step(2, step("later", 10))
+    first = shared.step(1, step("first", 2))
+    results = await asyncio.gather(later(1), first(1), later(2), first(3))
+    assert results == [10, 2, 20, 6]
+    assert order == ["first", "later"] and transactions.opened == 1
