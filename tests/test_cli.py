@@ -60,7 +60,7 @@ def test_a_scripted_chat_presses_buttons_and_keeps_state(bot_toml: Path) -> None
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "  4. Українська" in out
-    assert "Відтепер я відповідатиму мовою: Українська." in out
+    assert "Мова: Українська. Відтепер я відповідатиму цією мовою." in out
     assert "Інформаційні центри для мігрантів безкоштовно" in out  # the job answer, in the chosen language
     assert "Що ми зберігаємо" in out
     again = run(bot_toml, "chat", "--user", "u1", stdin="do I need health insurance\n")

@@ -82,7 +82,10 @@ class Understander:
                          if lang != detection.language]
         else:
             searches = []
-        confident = detection.language is not None and detection.confidence >= self.settings.language_confidence
+        # one Latin word ("ok", "sos", "visa") says nothing of a language: it keeps the person's, or the hint
+        one_latin_word = script_of(text) == "latin" and len(text.split()) < 2
+        confident = (detection.language is not None and detection.confidence >= self.settings.language_confidence
+                     and not one_latin_word)
         hint = (hint or "").split("-")[0].lower() or None
         if chosen in self.bot.languages:
             reply, why = chosen, "chosen"
@@ -92,7 +95,7 @@ class Understander:
             reply, why = previous, "previous"
         elif hint in self.bot.languages:
             reply, why = hint, "hint"
-        elif detection.language is not None:
+        elif detection.language is not None and not one_latin_word:
             reply, why = detection.language, "detected"
         else:
             reply, why = self.bot.default_language, "default"
