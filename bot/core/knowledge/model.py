@@ -1,0 +1,108 @@
+"""What the knowledge base is once loaded: frozen records the rest of the bot reads and never changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+REVIEW_WARNING_DAYS = 30
+
+
+class Status(str, enum.Enum):
+    """A person's standing in law, on which some answers depend. The value is what files and the database hold."""
+
+    ASYLUM_SEEKER = "asylum_seeker"
+    INTERNATIONAL_PROTECTION = "international_protection"
+    TEMPORARY_PROTECTION = "temporary_protection"
+    RESIDENCE_PERMIT = "residence_permit"
+    EU_CITIZEN = "eu_citizen"
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    where: str  # a URL or a seed file name
+    date: str  # the date the page shows, as it shows it ("undated" when none)
+    verify: bool
+    quotes: tuple[str, ...]  # the page's exact words wherever it prints a phone number
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str
+    names: dict[str, str]
+    phones: tuple[str, ...]
+    hours: dict[str, str]
+    purpose: dict[str, str]
+    sources: tuple[str, ...]
+    review_by: dt.date | None = None
+
+    def line(self, language: str, fallback: str) -> str:
+        """'Name: 0800 18 676 (9:00–21:00)' in `language`: what a `{contact:id}` becomes."""
+        name = self.names.get(language) or self.names[fallback]
+        hours = self.hours.get(language) or self.hours.get(fallback)
+        phones = ", ".join(self.phones)
+        text = f"{name}: {phones}" if phones else name
+        return f"{text} ({hours})" if hours and phones else text
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    topic: str
+    titles: dict[str, str]
+    questions: dict[str, tuple[str, ...]]
+    keywords: dict[str, tuple[str, ...]]
+    answers: dict[str, str]
+    variants: dict[Status, dict[str, str]]
+    sources: tuple[str, ...]
+    reviewed: dt.date
+    review_by: dt.date | None = None
+    verify: bool = False  # rests on a source marked verify
+    related: tuple[str, ...] = ()
+
+    def answer_for(self, language: str, status: Status | None) -> str:
+        by_language = self.variants.get(status, self.answers) if status is not None else self.answers
+        return by_language.get(language) or self.answers[language]
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    titles: dict[str, str]
+    entries: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CrisisCategory:
+    id: str
+    contacts: tuple[str, ...]
+    phrases: tuple[str, ...]  # every language's, in bot.core.patterns' syntax
+    exemplars: tuple[str, ...]  # whole sentences for the semantic layer
+
+
+@dataclass(frozen=True)
+class SmallTalkKind:
+    id: str
+    phrases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    languages: tuple[str, ...]
+    topics: dict[str, Topic] = field(default_factory=dict)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    sources: dict[str, Source] = field(default_factory=dict)
+    crisis: tuple[CrisisCategory, ...] = ()  # in priority order: the first that matches names the hotline
+    smalltalk: tuple[SmallTalkKind, ...] = ()
+    out_of_scope: tuple[str, ...] = ()  # examples of chatter the desk does not take
+
+    def due(self, today: dt.date) -> list[tuple[str, dt.date]]:
+        """(entry or organisation id, review date) of what is due for review within REVIEW_WARNING_DAYS."""
+        dated = [(e.id, e.review_by) for e in self.entries.values()]
+        dated += [(o.id, o.review_by) for o in self.organisations.values()]
+        soon = today + dt.timedelta(days=REVIEW_WARNING_DAYS)
+        return sorted(((i, d) for i, d in dated if d is not None and d <= soon), key=lambda x: x[1])

@@ -1,0 +1,102 @@
+"""The learned half of understanding: a linear classifier over sentence embeddings, and crisis exemplars.
+
+One multinomial logistic regression is trained over every paraphrase, title and keyword of every entry in every
+language at once, so an entry's paraphrases in one language help every other. Besides the entries it learns two
+kinds of pseudo-class from the knowledge base's files: each crisis category (its exemplar sentences) and
+out-of-scope chatter (the small-talk file's examples). Training costs seconds; the weights are cached by a
+fingerprint of everything they were trained on, so a later start only reads them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.core.embeddings import EmbeddingStore
+
+log = logging.getLogger(__name__)
+
+CRISIS_PREFIX = "crisis:"
+OUT_OF_SCOPE = "out_of_scope"
+REGULARISATION = 16.0  # sklearn's C: little regularisation, the paraphrases are clean and few per class
+
+
+@dataclass(frozen=True)
+class Prediction:
+    probabilities: dict[str, float]  # entry ids, "crisis:<category>" and "out_of_scope"
+    crisis_similarity: dict[str, float]  # category -> best cosine similarity to its exemplars
+    entry_similarity: dict[str, float]  # entry id -> best cosine similarity to its paraphrases
+
+    def crisis(self) -> tuple[str | None, float]:
+        """The most likely crisis category and the summed probability of all of them."""
+        crisis = {k[len(CRISIS_PREFIX):]: p for k, p in self.probabilities.items() if k.startswith(CRISIS_PREFIX)}
+        if not crisis:
+            return None, 0.0
+        best = max(crisis, key=crisis.__getitem__)
+        return best, sum(crisis.values())
+
+
+class SemanticModel:
+    def __init__(self, store: EmbeddingStore, examples: list[tuple[str, str]], cache_dir: Path | None,
+                 progress: bool = False) -> None:
+        """`examples`: (label, text) pairs; a label is an entry id, "crisis:<category>" or "out_of_scope"."""
+        texts = [t for _, t in examples]
+        labels = [label for label, _ in examples]
+        matrix = store.matrix(texts, progress=progress)
+        self.classes, self.weights, self.bias = self._trained(store.encoder.model_id, labels, texts, matrix,
+                                                              cache_dir)
+        order = sorted(range(len(labels)), key=labels.__getitem__)
+        self._rows = matrix[order]
+        self._spans: dict[str, tuple[int, int]] = {}
+        for position, index in enumerate(order):
+            start, _ = self._spans.get(labels[index], (position, position))
+            self._spans[labels[index]] = (start, position + 1)
+        self._crisis = [label for label in self._spans if label.startswith(CRISIS_PREFIX)]
+
+    @staticmethod
+    def _trained(model_id: str, labels: list[str], texts: list[str], matrix: np.ndarray,
+                 cache_dir: Path | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(f"{model_id}|{REGULARISATION}".encode())
+        for label, text in sorted(zip(labels, texts, strict=True)):
+            digest.update(f"\n{label}\t{text}".encode())
+        path = cache_dir / f"classifier-{digest.hexdigest()}.npz" if cache_dir is not None else None
+        if path is not None and path.is_file():
+            with np.load(path) as data:
+                return data["classes"].tolist(), data["weights"], data["bias"]
+        from sklearn.linear_model import LogisticRegression  # only when training: a warm start skips the import
+
+        model = LogisticRegression(C=REGULARISATION, max_iter=2000)
+        model.fit(matrix, labels)
+        classes = [str(c) for c in model.classes_]
+        weights, bias = model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for old in path.parent.glob("classifier-*.npz"):
+                old.unlink()
+            np.savez(path, classes=np.array(classes), weights=weights, bias=bias)
+        return classes, weights, bias
+
+    def predict(self, vectors: np.ndarray, candidates: int = 8) -> Prediction:
+        """For the embeddings of one message (as written, and transliterated when it is): the more confident
+        form counts. Similarities are computed for the crisis exemplars and the `candidates` likeliest entries
+        only, so the cost stays flat as the knowledge base grows."""
+        logits = vectors @ self.weights + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        chosen = probabilities[int(probabilities.max(axis=1).argmax())]
+        ranked = [self.classes[i] for i in np.argsort(-chosen)]
+        likely = [c for c in ranked if not c.startswith(CRISIS_PREFIX) and c != OUT_OF_SCOPE][:candidates]
+        similarity = {label: self._similarity(vectors, label) for label in self._crisis + likely}
+        crisis = {k[len(CRISIS_PREFIX):]: v for k, v in similarity.items() if k.startswith(CRISIS_PREFIX)}
+        entries = {k: similarity[k] for k in likely}
+        return Prediction(dict(zip(self.classes, chosen.tolist(), strict=True)), crisis, entries)
+
+    def _similarity(self, vectors: np.ndarray, label: str) -> float:
+        start, end = self._spans[label]
+        return float((vectors @ self._rows[start:end].T).max())
