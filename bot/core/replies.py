@@ -8,10 +8,13 @@ of these suggestions), `f:+:<ticket>` / `f:-:<ticket>` (did the consultant's ans
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.knowledge import KnowledgeBase
+from babel.dates import format_date
+
+from bot.core.knowledge import KnowledgeBase, Status
 from bot.i18n import I18n, language_name
 from bot.types import Button
 
@@ -42,10 +45,8 @@ class Replies:
         return self._i18n.gettext(language)
 
     def entry_label(self, entry_id: str, language: str) -> str:
-        """A button label for an entry: its first paraphrase, which is written as the canonical question."""
-        question = self.knowledge.entries[entry_id].questions[language][0]
-        label = question[:1].upper() + question[1:]
-        return label if label.endswith(("?", "؟")) else label + ("؟" if language in ("ar", "fa") else "?")
+        """A button label for an entry: its title, a well-formed question."""
+        return self.knowledge.entries[entry_id].titles[language]
 
     def _consultant_button(self, language: str) -> Button:
         _ = self._(language)
@@ -61,16 +62,22 @@ class Replies:
     def language_buttons(self) -> tuple[Button, ...]:
         return tuple(Button(language_name(code), LANGUAGE + code) for code in self._languages)
 
-    def answer(self, language: str, entry_id: str) -> Message:
+    def answer(self, language: str, entry_id: str, status: Status | None = None,
+               today: dt.date | None = None) -> Message:
+        """The entry's answer for `status` (its general answer when it has no variant for it); past its
+        `review_by` date, a notice that it may have changed since."""
         entry = self.knowledge.entries[entry_id]
         related = tuple(
             Button(self.entry_label(r, language), ENTRY + r) for r in entry.related if r in self.knowledge.entries
         )
         helpful = (Button("👍", f"{FEEDBACK}+:e:{entry_id}"), Button("👎", f"{FEEDBACK}-:e:{entry_id}"))
-        return Message(
-            entry.answers[language],
-            related + helpful + (self._consultant_button(language), self._topics_button(language)),
-        )
+        text = entry.answer_for(language, status)
+        if entry.review_by is not None and entry.review_by < (today or dt.date.today()):
+            _ = self._(language)
+            notice = _("This information was due to be checked again on {date} and may have changed since. "
+                       "A consultant can confirm it for you, free.")
+            text += "\n\n" + notice.format(date=format_date(entry.review_by, "long", locale=language))
+        return Message(text, related + helpful + (self._consultant_button(language), self._topics_button(language)))
 
     def thanks_for_feedback(self, language: str) -> Message:
         _ = self._(language)
@@ -113,9 +120,8 @@ class Replies:
         _ = self._(language)
         return Message(
             _(
-                "Consultants cannot answer in this chat yet. Until they can, the information centres for migrants "
-                "give free individual consultations: see \"Hotlines and contacts\" in the topics. "
-                "If you are in danger, call 112."
+                "Consultants cannot answer in this chat yet. The lines under \"Hotlines and contacts\" in the "
+                "topics can help you. If you are in danger, call 112."
             ),
             (Button(self.knowledge.topics["contacts"].titles[language], TOPIC + "contacts"),)
             if "contacts" in self.knowledge.topics
@@ -131,22 +137,27 @@ class Replies:
                 "and operators speak several languages."
             )
         ]
-        hotline = {
-            "violence": _("Domestic violence: national line 0800 18 676 (free) or the 24-hour line 0800 11 977."),
-            "child": _("National telephone line for children: 116 111 (free)."),
-            "trafficking": _("Anti-trafficking hotline: 0800 20 100 (free, anonymous, 24/7)."),
+        advice = {
             "suicide": _("You are not alone. If you can, stay near someone you trust until help comes."),
             "medical": _("Emergency medical care is given to everyone who needs it, insured or not."),
         }.get(category)
-        if hotline:
-            lines.append(hotline)
+        if advice:
+            lines.append(advice)
+        contacts = next((c.contacts for c in self.knowledge.crisis if c.id == category), ())
+        organisations = self.knowledge.organisations
+        lines += ["☎ " + organisations[c].line(language, self._languages[0]) for c in contacts if c in organisations]
         return Message("\n\n".join(lines), (self._consultant_button(language),) if offer_consultant else ())
 
     def smalltalk(self, language: str, kind: str) -> Message:
         if kind == "help":
             return self.help(language)
         _ = self._(language)
+        if kind == "foreign_language":
+            return Message(_("Sorry, I do not speak that language yet. Please choose one of these:"),
+                           self.language_buttons())
         text = {
+            "out_of_scope": _("I can only help with questions about living in Bulgaria as a migrant or refugee: "
+                              "documents, asylum, health, work, school and where to find help. Choose a topic:"),
             "greeting": _("Hello! Ask me your question in your own words, or choose a topic."),
             "thanks": _("You are welcome! Anything else? Choose a topic or write your question."),
             "ack": _("Good. Anything else? Choose a topic or write your question."),
@@ -189,7 +200,8 @@ class Replies:
                 "Write your question in a few words, for example \"do I need health insurance\". I answer from a "
                 "checked list of questions; when I am not sure, I offer you a consultant.\n\n"
                 "/topics: all topics\n/consultant: ask a person\n/cancel: withdraw your question to a person\n"
-                "/language: change the language\n/privacy: what we keep\n/forget: erase your data\n\n"
+                "/language: change the language\n/status: your status, if answers should fit it\n"
+                "/privacy: what we keep\n/forget: erase your data\n\n"
                 "If you are in danger, call 112."
             ),
             self.topic_buttons(language),
@@ -205,6 +217,7 @@ class Replies:
             ("language", _("Change the language")),
             ("consultant", _("Ask a person")),
             ("cancel", _("Withdraw your question to a person")),
+            ("status", _("Your status, for answers that depend on it")),
             ("privacy", _("What we keep about you")),
             ("forget", _("Erase your data")),
         ]
@@ -234,6 +247,8 @@ class Replies:
                 "All of it is erased after {days} days; /forget erases it at once.",
                 retention_days,
             ).format(days=retention_days)
+            + " " + _("If you let me remember your status in law, it is kept too, until you change it with /status "
+                      "or erase everything with /forget.")
         )
 
     def forgotten(self, language: str) -> Message:

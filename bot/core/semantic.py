@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.core.embeddings import EmbeddingStore
+from bot.core.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,22 @@ class Prediction:
             return None, 0.0
         best = max(crisis, key=crisis.__getitem__)
         return best, sum(crisis.values())
+
+
+def training_examples(knowledge: KnowledgeBase) -> list[tuple[str, str]]:
+    """(label, text) for every title, paraphrase and keyword of every entry in every language, every crisis
+    exemplar and phrase (wildcards dropped), and every out-of-scope example."""
+    examples: list[tuple[str, str]] = []
+    for entry in knowledge.entries.values():
+        for language in knowledge.languages:
+            texts = [entry.titles.get(language, ""), *entry.questions.get(language, ()),
+                     *entry.keywords.get(language, ())]
+            examples += [(entry.id, t) for t in texts if t]
+    for category in knowledge.crisis:
+        texts = [*category.exemplars, *(p.replace("*", "") for p in category.phrases)]
+        examples += [(CRISIS_PREFIX + category.id, t) for t in texts if t.strip()]
+    examples += [(OUT_OF_SCOPE, t) for t in knowledge.out_of_scope]
+    return list(dict.fromkeys(examples))
 
 
 class SemanticModel:

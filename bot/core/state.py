@@ -7,7 +7,7 @@ understood; button presses and commands use the smaller calls.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot.types import Address
@@ -18,6 +18,7 @@ class UserState:
     language: str | None = None
     chosen: bool = False  # the user picked the language; detection no longer changes it
     has_tickets: bool = False  # the user has had a ticket: only then is the desk asked about it
+    legal_status: str | None = None  # remembered only with the person's agreement (/status shows it)
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,10 @@ class UserStore(Protocol):
         """The user left (unsubscribed, blocked the bot): send them nothing more."""
         ...
 
+    async def set_legal_status(self, address: Address, status: str | None) -> None:
+        """Remember (or, with None, drop) the person's status; only ever called with their agreement."""
+        ...
+
     async def forget(self, address: Address) -> None: ...
 
 
@@ -81,7 +86,10 @@ class MemoryStore:
             self.unanswered.append((address, turn.unanswered[0], turn.language, turn.unanswered[1]))
 
     async def set_language(self, address: Address, language: str, chosen: bool) -> None:
-        self.users[address] = UserState(language, chosen)
+        self.users[address] = replace(self.users.get(address, UserState()), language=language, chosen=chosen)
+
+    async def set_legal_status(self, address: Address, status: str | None) -> None:
+        self.users[address] = replace(self.users.get(address, UserState()), legal_status=status)
 
     async def log_event(self, address: Address, action: str, entry_id: str | None, language: str) -> None:
         self.events.append((address, action, entry_id, language))

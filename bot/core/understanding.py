@@ -1,50 +1,83 @@
 """Text -> Understanding: what a message asks, in which language, and what the bot should say to it.
 
 Pure and stateless, built once per knowledge base and shared (the CLI's `ask`, the evaluation, every
-conversation): a fixed order of safety, small talk, FAQ match and decision.
+conversation). The order is fixed: the crisis lexicon, the encoder, the semantic crisis layer, small talk, then
+the FAQ, where the learned classifier and the lexical matcher are combined. When the encoder is down (or
+switched off) the lexicon and the lexical matcher still answer.
 """
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.config import BotSection, ClassifierSection
-from bot.core.classifier import Classifier, decide
-from bot.core.knowledge import KnowledgeBase
+from bot.core.classifier import Classifier, Match, decide
+from bot.core.encoder import Encoder
+from bot.core.knowledge import KnowledgeBase, Status
 from bot.core.language import LanguageDetector
 from bot.core.replies import Message, Replies
 from bot.core.safety import SafetyCheck
-from bot.core.smalltalk import INTENTS, SmallTalk
+from bot.core.semantic import OUT_OF_SCOPE, Prediction, SemanticModel
+from bot.core.smalltalk import SmallTalk
+from bot.core.status import StatusReplies
 from bot.core.stopwords import FUNCTION_WORDS
 from bot.core.text import clean_input, fold, latin_to_cyrillic, script_of
-from bot.i18n import RTL_LANGUAGES, I18n, isolate_ltr_runs
+from bot.i18n import I18n, is_rtl, isolate_ltr_runs
 
 EMERGENCY_TOPIC = {"violence": "violence", "child": "violence", "trafficking": "trafficking", "medical": "health",
                    "suicide": "health"}
 
 
+class Action(str, enum.Enum):
+    ANSWER = "answer"
+    SUGGEST = "suggest"
+    HANDOFF = "handoff"
+    EMERGENCY = "emergency"
+    SMALLTALK = "smalltalk"
+
+
 @dataclass(frozen=True)
 class Understanding:
     lang: str
-    action: str  # answer, suggest, handoff, emergency, smalltalk
+    action: str  # an Action's value
     topic: str | None = None
     entry: str | None = None
     confidence: float = 0.0
     suggestions: tuple[str, ...] = ()
     detail: str | None = None  # the emergency category, small-talk kind, or "asked_human"
     language_source: str = "default"  # chosen, detected, previous, hint or default
+    semantic: bool = False  # the encoder took part
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One message as the steps see it."""
+
+    text: str
+    folded: str
+    forms: tuple[str, ...]  # as written, and transliterated to Cyrillic when it reads as such
+    lang: str
+    why: str
+    searches: list[tuple[str, str]]
 
 
 class Understander:
-    def __init__(self, knowledge: KnowledgeBase, bot: BotSection, classifier: ClassifierSection, i18n: I18n) -> None:
+    def __init__(self, knowledge: KnowledgeBase, bot: BotSection, classifier: ClassifierSection, i18n: I18n,
+                 encoder: Encoder | None = None, semantic: SemanticModel | None = None) -> None:
         self.knowledge = knowledge
         self.bot = bot
         self.settings = classifier
         self.replies = Replies(knowledge, i18n, bot.languages)
-        self.safety = SafetyCheck()
-        self.smalltalk = SmallTalk()
+        self.status = StatusReplies(i18n)
+        self.safety = SafetyCheck(knowledge.crisis)
+        self.smalltalk = SmallTalk(knowledge.smalltalk)
         self.classifier = Classifier(knowledge)
         self.detector = LanguageDetector(self._language_samples(i18n))
+        self.encoder = encoder if semantic is not None else None
+        self.semantic = semantic
 
     def _language_samples(self, i18n: I18n) -> dict[str, list[str]]:
         samples: dict[str, list[str]] = {language: list(i18n.texts(language)) for language in self.bot.languages}
@@ -52,6 +85,7 @@ class Understander:
             for language in self.bot.languages:
                 samples[language].extend(entry.questions.get(language, ()))
                 samples[language].extend(entry.keywords.get(language, ()))
+                samples[language].append(entry.titles.get(language, ""))
                 samples[language].append(entry.answers.get(language, ""))
         for topic in self.knowledge.topics.values():
             for language in self.bot.languages:
@@ -59,21 +93,17 @@ class Understander:
         for language, words in FUNCTION_WORDS.items():
             if language in samples:
                 samples[language].append(words)
-        for by_language in INTENTS.values():
-            for language, phrases in by_language.items():
-                if language in samples:
-                    samples[language].extend(phrases)
         return samples
 
     # -- understanding -------------------------------------------------------------------------------------
 
-    def _pick_language(
-        self, text: str, chosen: str | None, previous: str | None, hint: str | None
-    ) -> tuple[str, str, list[tuple[str, str]]]:
-        """Return the reply language, why it was picked, and the (text, language) searches to run."""
+    def _read(self, text: str, chosen: str | None, previous: str | None, hint: str | None) -> _Reading:
+        """The reply language, why it was picked, and the (text, language) searches for the lexical matcher."""
         detection = self.detector.detect(text)
+        forms = [text]
         if detection.translit:
             cyrillic = latin_to_cyrillic(text)
+            forms.append(cyrillic)
             searches = [(cyrillic, lang) for lang in self.detector.languages_for_script("cyrillic")]
             searches += [(text, lang) for lang in self.detector.languages_for_script("latin")]
         elif detection.language is not None:
@@ -99,27 +129,48 @@ class Understander:
             reply, why = detection.language, "detected"
         else:
             reply, why = self.bot.default_language, "default"
-        return reply, why, searches or [(text, reply)]
+        return _Reading(text, fold(text), tuple(forms), reply, why, searches or [(text, reply)])
+
+    def _emergency_language(self, reading: _Reading, chosen: str | None) -> str:
+        """An emergency reply is in the language the person wrote in when that is clear, else their choice."""
+        detection = self.detector.detect(reading.text)
+        if (detection.language is not None and detection.confidence >= self.settings.language_confidence
+                and len(reading.text.split()) > 1):
+            return detection.language
+        return reading.lang if chosen is None else chosen
 
     def understand(
         self, text: str, chosen: str | None = None, previous: str | None = None, hint: str | None = None
     ) -> Understanding:
-        text = clean_input(text)
-        folded = fold(text)
-        lang, why, searches = self._pick_language(text, chosen, previous, hint)
-        if not folded:
+        reading = self._read(clean_input(text), chosen, previous, hint)
+        lang, why = reading.lang, reading.why
+        if not reading.folded:
             kind = "help" if "?" in text or "؟" in text else "empty"  # a lone "?" asks what the bot is for
-            return Understanding(lang, "smalltalk", detail=kind, language_source=why)
-        alert = self.safety.check(folded)
+            return Understanding(lang, Action.SMALLTALK.value, detail=kind, language_source=why)
+        alert = self.safety.check(*(fold(form) for form in reading.forms))
         if alert is not None:
-            return Understanding(lang, "emergency", EMERGENCY_TOPIC.get(alert.category), detail=alert.category,
-                                 confidence=1.0, language_source=why)
-        intent = self.smalltalk.check(folded)
+            return self._emergency(reading, chosen, alert.category, 1.0, semantic=False)
+        prediction = self._predict(reading)
+        if prediction is not None:
+            category, probability = prediction.crisis()
+            similar = max(prediction.crisis_similarity.items(), key=lambda kv: kv[1], default=(None, 0.0))
+            if similar[0] is not None and similar[1] >= self.settings.crisis_similarity:
+                return self._emergency(reading, chosen, similar[0], similar[1], semantic=True)
+            if category is not None and probability >= self.settings.crisis_probability:
+                return self._emergency(reading, chosen, category, probability, semantic=True)
+        intent = self.smalltalk.check(reading.folded)
+        semantic = prediction is not None
         if intent is not None and intent.kind == "human":
-            return Understanding(lang, "handoff", detail="asked_human", confidence=1.0, language_source=why)
+            return Understanding(lang, Action.HANDOFF.value, detail="asked_human", confidence=1.0,
+                                 language_source=why, semantic=semantic)
         if intent is not None:
-            return Understanding(lang, "smalltalk", detail=intent.kind, confidence=1.0, language_source=why)
-        matches = self.classifier.rank(searches, primary=searches[0][1])
+            return Understanding(lang, Action.SMALLTALK.value, detail=intent.kind, confidence=1.0,
+                                 language_source=why, semantic=semantic)
+        matches = self._ranked(reading, prediction)
+        if prediction is not None and self._out_of_scope(prediction, matches):
+            return Understanding(lang, Action.SMALLTALK.value, detail="out_of_scope",
+                                 confidence=prediction.probabilities.get(OUT_OF_SCOPE, 0.0), language_source=why,
+                                 semantic=True)
         decision = decide(matches, self.settings)
         best = decision.matches[0] if decision.matches else None
         return Understanding(
@@ -130,25 +181,60 @@ class Understander:
             confidence=best.score if best else 0.0,
             suggestions=tuple(m.entry_id for m in decision.matches) if decision.action == "suggest" else (),
             language_source=why,
+            semantic=semantic,
         )
+
+    def _emergency(self, reading: _Reading, chosen: str | None, category: str, confidence: float,
+                   semantic: bool) -> Understanding:
+        return Understanding(self._emergency_language(reading, chosen), Action.EMERGENCY.value,
+                             EMERGENCY_TOPIC.get(category), detail=category, confidence=round(min(confidence, 1.0), 4),
+                             language_source=reading.why, semantic=semantic)
+
+    def _predict(self, reading: _Reading) -> Prediction | None:
+        if self.encoder is None or self.semantic is None:
+            return None
+        vectors = self.encoder.encode(list(reading.forms))
+        if vectors is None:
+            return None
+        return self.semantic.predict(np.asarray(vectors, dtype=np.float32))
+
+    def _ranked(self, reading: _Reading, prediction: Prediction | None) -> list[Match]:
+        """Entries by confidence: the classifier's probability blended with the lexical score when the encoder
+        took part, the lexical score alone when it did not."""
+        lexical = self.classifier.rank(reading.searches, primary=reading.searches[0][1])
+        if prediction is None:
+            return lexical
+        weight = self.settings.lexical_weight
+        scores = {m.entry_id: weight * m.score for m in lexical}
+        for entry_id, probability in prediction.probabilities.items():
+            if entry_id in self.knowledge.entries:
+                scores[entry_id] = scores.get(entry_id, 0.0) + (1 - weight) * probability
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        topic = self.knowledge.entries
+        return [Match(e, topic[e].topic, round(min(s, 1.0), 4)) for e, s in ranked if s > 0]
+
+    def _out_of_scope(self, prediction: Prediction, matches: list[Match]) -> bool:
+        best = matches[0].score if matches else 0.0
+        return (prediction.probabilities.get(OUT_OF_SCOPE, 0.0) >= self.settings.out_of_scope
+                and best < self.settings.answer_threshold)
 
     # -- replies -------------------------------------------------------------------------------------------
 
-    def message_for(self, understanding: Understanding, with_desk: bool = False) -> Message:
+    def message_for(self, understanding: Understanding, with_desk: bool = False,
+                    status: Status | None = None) -> Message:
         """What to say; `with_desk`: consultants can be reached from this chat."""
         lang = understanding.lang
-        if understanding.action == "emergency":
+        if understanding.action == Action.EMERGENCY:
             return self.replies.emergency(lang, understanding.detail or "")
-        if understanding.action == "smalltalk":
+        if understanding.action == Action.SMALLTALK:
             return self.replies.smalltalk(lang, understanding.detail or "")
-        if understanding.action == "answer" and understanding.entry:
-            return self.replies.answer(lang, understanding.entry)
-        if understanding.action == "suggest":
+        if understanding.action == Action.ANSWER and understanding.entry:
+            return self.replies.answer(lang, understanding.entry, status)
+        if understanding.action == Action.SUGGEST:
             return self.replies.suggest(lang, understanding.suggestions)
         if understanding.detail == "asked_human" and not with_desk:
             return self.replies.handoff_unavailable(lang)
         return self.replies.handoff_offer(lang)
 
     def render_text(self, language: str, message: Message) -> str:
-        return isolate_ltr_runs(message.text) if language in RTL_LANGUAGES else message.text
-
+        return isolate_ltr_runs(message.text) if is_rtl(language) else message.text

@@ -46,28 +46,30 @@ class SqlDesk:
     # -- reading --------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _as_info(ticket: Ticket, holder: str | None, failed: bool) -> TicketInfo:
+    def _as_info(ticket: Ticket, holder: str | None, failed: bool, person_status: str | None) -> TicketInfo:
         return TicketInfo(
             ticket.id, ticket.pseudonym, ticket.channel, ticket.language, ticket.topic, ticket.reason,
             ticket.priority, ticket.status, holder, aware(ticket.created_at), aware(ticket.updated_at),
-            aware(ticket.closed_at) if ticket.closed_at else None, failed,
+            aware(ticket.closed_at) if ticket.closed_at else None, failed, person_status,
         )
 
     async def _info(self, session: AsyncSession, ticket: Ticket) -> TicketInfo:
         holder = await session.get(Consultant, ticket.consultant_id) if ticket.consultant_id else None
         failed = await session.scalar(select(exists().where(Outbox.ticket_id == ticket.id, Outbox.status == "failed")))
-        return self._as_info(ticket, holder.name if holder else None, bool(failed))
+        person = await session.get(User, ticket.user_id) if ticket.user_id else None
+        return self._as_info(ticket, holder.name if holder else None, bool(failed), person.legal_status if person else None)
 
     async def list_tickets(self, status: str | None = None, language: str | None = None) -> list[TicketInfo]:
         """Tickets with their holder and delivery state in one query; open ones (urgent, then oldest) by default."""
         failed = exists().where(Outbox.ticket_id == Ticket.id, Outbox.status == "failed")
-        query = select(Ticket, Consultant.name, failed).outerjoin(Consultant, Consultant.id == Ticket.consultant_id)
+        query = (select(Ticket, Consultant.name, failed, User.legal_status)
+                 .outerjoin(Consultant, Consultant.id == Ticket.consultant_id).outerjoin(User, User.id == Ticket.user_id))
         query = query.where(Ticket.status == status) if status else query.where(Ticket.status.in_(QUEUE))
         if language:
             query = query.where(Ticket.language == language)
         query = query.order_by((Ticket.priority == "urgent").desc(), Ticket.created_at, Ticket.id)
         async with self._db.sessions() as session:
-            return [self._as_info(t, name, bool(f)) for t, name, f in await session.execute(query)]
+            return [self._as_info(t, name, bool(f), s) for t, name, f, s in await session.execute(query)]
 
     async def waiting_ids(self, languages: tuple[str, ...] = (), limit: int = 20) -> list[int]:
         """The next waiting tickets, urgent and oldest first, in the given languages first (routing)."""

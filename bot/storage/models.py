@@ -37,6 +37,8 @@ class User(Base):
     # the user's last question, kept at most an hour so that a consultant they then ask for can read it
     last_question: Mapped[str | None] = mapped_column(Text)
     last_question_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the person's status in law (bot.core.knowledge.Status), kept only when they agreed to it being remembered
+    legal_status: Mapped[str | None] = mapped_column(String(32))
 
 
 class Event(Base):

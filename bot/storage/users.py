@@ -79,7 +79,7 @@ def _statements(dialect: str) -> _Statements:
     rows = json_rows(dialect)
     addresses, joined = rows.table("channel", "chat_id"), "users.channel = a.channel AND users.chat_id = a.chat_id"
     states = rows.packed("users.channel", "users.chat_id", "users.language", "users.language_chosen",
-                         "EXISTS (SELECT 1 FROM tickets WHERE tickets.user_id = users.id)")
+                         "EXISTS (SELECT 1 FROM tickets WHERE tickets.user_id = users.id)", "users.legal_status")
     return _Statements(
         upsert_users=statement(
             "INSERT INTO users (channel, chat_id, language_chosen, first_seen, last_seen, active) "
@@ -143,11 +143,12 @@ class SqlUserStore:
             await connection.execute(sql.upsert_users, {"rows": rows_param(created), "now": utcnow()})
         addresses = sorted({(a.address.channel, a.address.chat_id) for a in arrivals})
         users: dict[Address, UserState] = {}
-        for channel, chat_id, language, chosen, tickets in unpacked(
+        for channel, chat_id, language, chosen, tickets, status in unpacked(
             await connection.scalar(sql.user_states, {"rows": rows_param(addresses)})
         ):
             users[Address(str(channel), str(chat_id))] = UserState(
-                None if language is None else str(language), bool(chosen), bool(tickets)
+                None if language is None else str(language), bool(chosen), bool(tickets),
+                None if status is None else str(status),
             )
         return [users.get(arrival.address) for arrival in arrivals]
 
@@ -176,6 +177,11 @@ class SqlUserStore:
             user = await get_or_create_user(session, address)
             user.language = language
             user.language_chosen = chosen
+
+    async def set_legal_status(self, address: Address, status: str | None) -> None:
+        async with self._db.sessions.begin() as session:
+            user = await get_or_create_user(session, address)
+            user.legal_status = status
 
     async def log_event(self, address: Address, action: str, entry_id: str | None, language: str) -> None:
         async with self._db.sessions.begin() as session:

@@ -18,6 +18,19 @@ class Status(str, enum.Enum):
     RESIDENCE_PERMIT = "residence_permit"
     EU_CITIZEN = "eu_citizen"
 
+    @property
+    def code(self) -> str:
+        """Two letters for button payloads (Telegram allows 64 bytes, entry ids take up to 48)."""
+        return _CODES[self]
+
+    @classmethod
+    def from_code(cls, code: str) -> Status | None:
+        return next((s for s, c in _CODES.items() if c == code), None)
+
+
+_CODES = {Status.ASYLUM_SEEKER: "as", Status.INTERNATIONAL_PROTECTION: "ip", Status.TEMPORARY_PROTECTION: "tp",
+          Status.RESIDENCE_PERMIT: "rp", Status.EU_CITIZEN: "eu"}
+
 
 @dataclass(frozen=True)
 class Source:
