@@ -19,7 +19,7 @@ from bot.core.engine import Engine
 from bot.core.handoff import Desk
 from bot.core.knowledge import load_knowledge
 from bot.core.state import UserStore
-from bot.core.semantic import SemanticModel, training_examples
+from bot.core.semantic import SemanticModel
 from bot.core.understanding import Understander
 from bot.i18n import I18n
 
@@ -44,16 +44,16 @@ def bundled_encoder() -> WorkerEncoder:
 
 @functools.lru_cache(maxsize=4)
 def _understander(directory: Path, stamp: object, bot: BotSection, classifier: ClassifierSection,
-                  cache: Path, progress: bool) -> Understander:
+                  cache: Path, translations: Path, progress: bool) -> Understander:
     knowledge = load_knowledge(directory, bot.languages)
     encoder: Encoder | None = bundled_encoder() if classifier.encoder == "bundled" else None
     semantic = None
     if encoder is not None:
         try:
-            semantic = SemanticModel(EmbeddingStore(encoder, cache), training_examples(knowledge), cache, progress)
+            semantic = SemanticModel.of(knowledge, EmbeddingStore(encoder, cache), cache, progress)
         except EncoderUnavailable:
             log.warning("the sentence encoder is unavailable: understanding runs on the lexical matcher alone")
-    return Understander(knowledge, bot, classifier, I18n(bot.languages), encoder, semantic)
+    return Understander(knowledge, bot, classifier, I18n(bot.languages, translations), encoder, semantic)
 
 
 def understander(config: Config, progress: bool = True) -> Understander:
@@ -61,7 +61,8 @@ def understander(config: Config, progress: bool = True) -> Understander:
     as they are (it is pure: every conversation and tool shares it). `progress`: show a bar on a cold build."""
     directory = config.knowledge_path
     stamp = _stamp(directory) if directory.is_dir() else ()
-    return _understander(directory, stamp, config.bot, config.classifier, config.cache_path, progress)
+    return _understander(directory, stamp, config.bot, config.classifier, config.cache_path,
+                         config.translations_path, progress)
 
 
 def build_engine(config: Config, store: UserStore | None = None, desk: Desk | None = None) -> Engine:
@@ -119,6 +120,6 @@ async def open_runtime(
         await database.close()
         raise
     desk_store = SqlDesk(database)
-    desk = Desk(desk_store, I18n(config.bot.languages), config.handoff)
+    desk = Desk(desk_store, I18n(config.bot.languages, config.translations_path), config.handoff)
     engine = build_engine(config, SqlUserStore(database), desk) if with_engine else None
     return Runtime(database, desk_store, desk, SqlOutbox(database, owner), engine)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from bot.core.office_hours import OfficeHours, OfficeHoursError, parse_office_hours
+from bot.i18n import TRANSLATIONS_DIR
 
 CONFIG_ENV = "MIGRANT_BOT_CONFIG"
 DATABASE_ENV = "MIGRANT_BOT_DATABASE_URL"
@@ -30,6 +31,7 @@ class BotSection:
     languages: tuple[str, ...] = ("bg", "en", "ru", "uk", "ar", "fa")
     default_language: str = "en"
     knowledge_dir: str = "knowledge"
+    translations_dir: str = ""  # the catalogs' folder; empty: the package's own translations/
     database_url: str = "sqlite+aiosqlite:///data/migrant-bot.db"
     retention_days: int = 90
 
@@ -195,6 +197,10 @@ class Config:
     @property
     def knowledge_path(self) -> Path:
         return (self.base_dir / self.bot.knowledge_dir).resolve()
+
+    @property
+    def translations_path(self) -> Path:
+        return (self.base_dir / self.bot.translations_dir).resolve() if self.bot.translations_dir else TRANSLATIONS_DIR
 
     @property
     def cache_path(self) -> Path:

@@ -68,13 +68,14 @@ def stats(knowledge: KnowledgeBase, today: dt.date) -> str:
 
 def _index(config: Config) -> int:
     from bot.app import bundled_encoder
-    from bot.core.embeddings import EmbeddingStore
-    from bot.core.semantic import training_examples
+    from bot.core.embeddings import SHIPPED_DIR, EmbeddingStore
+    from bot.core.semantic import SemanticModel, training_examples
 
     knowledge = load_knowledge(config.knowledge_path, config.bot.languages)
     store = EmbeddingStore(bundled_encoder(), config.cache_path)
     path = store.ship([text for _, text in training_examples(knowledge)])
-    print(f"wrote {path}")
+    SemanticModel.of(knowledge, store, SHIPPED_DIR)
+    print(f"wrote {path} and the classifier's weights beside it")
     return 0
 
 

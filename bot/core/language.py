@@ -11,9 +11,13 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import repeat
+from pathlib import Path
+
+import yaml
 
 from bot.core.text import cyrillic_to_latin, letters_lower, script_of
 
+FOREIGN_FILE = Path(__file__).resolve().parent.parent / "data" / "foreign.yaml"
 _ORDERS = (1, 2, 3)
 _SMOOTHING = 0.5
 WORD_WEIGHT = 4.0  # a whole known word outweighs its letters: "благодаря" is Bulgarian even if "ря" is not
@@ -26,6 +30,7 @@ class Detection:
     language: str | None
     confidence: float
     translit: bool = False  # a Cyrillic language typed in Latin letters
+    foreign: bool = False  # a language the bot does not speak (bot/data/foreign.yaml)
 
 
 @dataclass
@@ -33,6 +38,7 @@ class _Profile:
     language: str
     translit: bool
     counts: Counter[str]
+    foreign: bool = False
     # every seen gram's smoothed log-probability, whole words already weighted, and the two values all unseen
     # grams share: computed once, so that scoring a message is a lookup per gram
     log_probs: dict[str, float] = field(default_factory=dict)
@@ -68,11 +74,20 @@ def _grams(text: str) -> list[str]:
     return grams
 
 
+def foreign_samples(path: Path = FOREIGN_FILE) -> dict[str, str]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {str(k): str(v) for k, v in data.items()}
+
+
 class LanguageDetector:
-    def __init__(self, samples: dict[str, list[str]]) -> None:
-        """`samples` maps each configured language to texts written in it."""
+    def __init__(self, samples: dict[str, list[str]], foreign: dict[str, str] | None = None) -> None:
+        """`samples` maps each configured language to texts written in it; `foreign` languages the bot does not
+        speak to a sample of each, so that they are recognised rather than guessed as one it speaks."""
         self._profiles: dict[str, list[_Profile]] = {}
         vocabulary: set[str] = set()
+        for language, text in (foreign or {}).items():
+            lowered = letters_lower(text)
+            self._add(script_of(lowered), _Profile(language, False, Counter(_grams(lowered)), True), vocabulary)
         for language, texts in samples.items():
             text = letters_lower(" ".join(dict.fromkeys(texts)))  # a repeated text teaches nothing new
             script = script_of(text[:5000])
@@ -88,7 +103,7 @@ class LanguageDetector:
         self._profiles.setdefault(script, []).append(profile)
 
     def languages_for_script(self, script: str) -> list[str]:
-        return [p.language for p in self._profiles.get(script, []) if not p.translit]
+        return [p.language for p in self._profiles.get(script, []) if not p.translit and not p.foreign]
 
     def detect(self, text: str) -> Detection:
         lowered = letters_lower(text)
@@ -98,11 +113,13 @@ class LanguageDetector:
             return Detection(None, 0.0)
         if len(profiles) == 1:
             only = profiles[0]
-            return Detection(only.language, 1.0, only.translit)
+            return Detection(only.language, 1.0, only.translit, only.foreign)
         letters = [g for g in grams if g[0] != "<"]
         words = [g for g in grams if g[0] == "<"]
         scores = [p.score(letters, words) for p in profiles]
         best = max(scores)
         weights = [math.exp((s - best) / _TEMPERATURE) for s in scores]
         top = max(range(len(profiles)), key=lambda i: scores[i])
-        return Detection(profiles[top].language, weights[top] / sum(weights), profiles[top].translit)
+        best_profile = profiles[top]
+        return Detection(best_profile.language, weights[top] / sum(weights), best_profile.translit,
+                         best_profile.foreign)

@@ -1,7 +1,8 @@
 """The learned half of understanding: a linear classifier over sentence embeddings, and crisis exemplars.
 
-One multinomial logistic regression is trained over every paraphrase, title and keyword of every entry in every
-language at once, so an entry's paraphrases in one language help every other. Besides the entries it learns two
+One multinomial logistic regression over topics is trained on every paraphrase, title and keyword of every entry
+in every language at once, so an entry's paraphrases in one language help every other; within a topic, entries
+are told apart by how close the message is to their paraphrases. Besides the entries it learns two
 kinds of pseudo-class from the knowledge base's files: each crisis category (its exemplar sentences) and
 out-of-scope chatter (the small-talk file's examples). Training costs seconds; the weights are cached by a
 fingerprint of everything they were trained on, so a later start only reads them.
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.core.embeddings import EmbeddingStore
+from bot.core.embeddings import SHIPPED_DIR, EmbeddingStore
 from bot.core.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ REGULARISATION = 16.0  # sklearn's C: little regularisation, the paraphrases are
 
 @dataclass(frozen=True)
 class Prediction:
-    probabilities: dict[str, float]  # entry ids, "crisis:<category>" and "out_of_scope"
+    probabilities: dict[str, float]  # topic ids, "crisis:<category>" and "out_of_scope"
     crisis_similarity: dict[str, float]  # category -> best cosine similarity to its exemplars
     entry_similarity: dict[str, float]  # entry id -> best cosine similarity to its paraphrases
 
@@ -58,13 +59,16 @@ def training_examples(knowledge: KnowledgeBase) -> list[tuple[str, str]]:
 
 
 class SemanticModel:
-    def __init__(self, store: EmbeddingStore, examples: list[tuple[str, str]], cache_dir: Path | None,
-                 progress: bool = False) -> None:
-        """`examples`: (label, text) pairs; a label is an entry id, "crisis:<category>" or "out_of_scope"."""
+    def __init__(self, store: EmbeddingStore, examples: list[tuple[str, str]], topic_of: dict[str, str],
+                 cache_dir: Path | None, progress: bool = False) -> None:
+        """`examples`: (label, text) pairs; a label is an entry id, "crisis:<category>" or "out_of_scope".
+        The classifier learns topics (`topic_of` maps entry ids to theirs); entries are told apart within a
+        topic by their paraphrases' similarity."""
         texts = [t for _, t in examples]
         labels = [label for label, _ in examples]
         matrix = store.matrix(texts, progress=progress)
-        self.classes, self.weights, self.bias = self._trained(store.encoder.model_id, labels, texts, matrix,
+        classes = [topic_of.get(label, label) for label in labels]
+        self.classes, self.weights, self.bias = self._trained(store.encoder.model_id, classes, texts, matrix,
                                                               cache_dir)
         order = sorted(range(len(labels)), key=labels.__getitem__)
         self._rows = matrix[order]
@@ -73,6 +77,23 @@ class SemanticModel:
             start, _ = self._spans.get(labels[index], (position, position))
             self._spans[labels[index]] = (start, position + 1)
         self._crisis = [label for label in self._spans if label.startswith(CRISIS_PREFIX)]
+        self._entries_of: dict[str, list[str]] = {}
+        for entry_id, topic in topic_of.items():
+            if entry_id in self._spans:
+                self._entries_of.setdefault(topic, []).append(entry_id)
+        # one unit centroid per entry: the first, cheap pass that keeps the cost flat as entries multiply
+        self._entry_ids = [e for entries in self._entries_of.values() for e in entries]
+        centroids = np.stack([self._rows[slice(*self._spans[e])].mean(axis=0) for e in self._entry_ids]) \
+            if self._entry_ids else np.zeros((0, matrix.shape[1] if matrix.size else 1), np.float32)
+        self._centroids = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-6)
+        self._entry_index = {e: i for i, e in enumerate(self._entry_ids)}
+
+    @classmethod
+    def of(cls, knowledge: KnowledgeBase, store: EmbeddingStore, cache_dir: Path | None,
+           progress: bool = False) -> SemanticModel:
+        """The model of a knowledge base: its training examples and its entries' topics."""
+        topic_of = {e.id: e.topic for e in knowledge.entries.values()}
+        return cls(store, training_examples(knowledge), topic_of, cache_dir, progress)
 
     @staticmethod
     def _trained(model_id: str, labels: list[str], texts: list[str], matrix: np.ndarray,
@@ -81,10 +102,12 @@ class SemanticModel:
         digest.update(f"{model_id}|{REGULARISATION}".encode())
         for label, text in sorted(zip(labels, texts, strict=True)):
             digest.update(f"\n{label}\t{text}".encode())
-        path = cache_dir / f"classifier-{digest.hexdigest()}.npz" if cache_dir is not None else None
-        if path is not None and path.is_file():
-            with np.load(path) as data:
-                return data["classes"].tolist(), data["weights"], data["bias"]
+        name = f"classifier-{digest.hexdigest()}.npz"
+        for folder in (SHIPPED_DIR, cache_dir):  # the shipped knowledge base's weights ship with the package
+            if folder is not None and (folder / name).is_file():
+                with np.load(folder / name) as data:
+                    return data["classes"].tolist(), data["weights"], data["bias"]
+        path = cache_dir / name if cache_dir is not None else None
         from sklearn.linear_model import LogisticRegression  # only when training: a warm start skips the import
 
         model = LogisticRegression(C=REGULARISATION, max_iter=2000)
@@ -98,20 +121,22 @@ class SemanticModel:
             np.savez(path, classes=np.array(classes), weights=weights, bias=bias)
         return classes, weights, bias
 
-    def predict(self, vectors: np.ndarray, candidates: int = 8) -> Prediction:
+    def predict(self, vectors: np.ndarray, topics: int = 2, candidates: int = 8) -> Prediction:
         """For the embeddings of one message (as written, and transliterated when it is): the more confident
-        form counts. Similarities are computed for the crisis exemplars and the `candidates` likeliest entries
-        only, so the cost stays flat as the knowledge base grows."""
+        form's class probabilities; similarities for the crisis exemplars and for the `candidates` entries of
+        the `topics` likeliest topics closest by centroid, so the cost stays flat as the knowledge base grows."""
         logits = vectors @ self.weights + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         probabilities = np.exp(logits)
         probabilities /= probabilities.sum(axis=1, keepdims=True)
         chosen = probabilities[int(probabilities.max(axis=1).argmax())]
         ranked = [self.classes[i] for i in np.argsort(-chosen)]
-        likely = [c for c in ranked if not c.startswith(CRISIS_PREFIX) and c != OUT_OF_SCOPE][:candidates]
-        similarity = {label: self._similarity(vectors, label) for label in self._crisis + likely}
-        crisis = {k[len(CRISIS_PREFIX):]: v for k, v in similarity.items() if k.startswith(CRISIS_PREFIX)}
-        entries = {k: similarity[k] for k in likely}
+        likely = [c for c in ranked if c in self._entries_of][:topics]
+        pool = [self._entry_index[e] for topic in likely for e in self._entries_of[topic]]
+        near = (vectors @ self._centroids[pool].T).max(axis=0) if pool else np.zeros(0)
+        closest = [self._entry_ids[pool[i]] for i in np.argsort(-near)[:candidates]]
+        crisis = {label[len(CRISIS_PREFIX):]: self._similarity(vectors, label) for label in self._crisis}
+        entries = {e: self._similarity(vectors, e) for e in closest}
         return Prediction(dict(zip(self.classes, chosen.tolist(), strict=True)), crisis, entries)
 
     def _similarity(self, vectors: np.ndarray, label: str) -> float:

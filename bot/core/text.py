@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from pathlib import Path
 
+import yaml
+
+TABLES_FILE = Path(__file__).resolve().parent.parent / "data" / "text.yaml"
+_TABLES = yaml.safe_load(TABLES_FILE.read_text(encoding="utf-8"))
 MAX_INPUT_CHARS = 2000  # enough for any real question; the rest of a 20,000-character paste is ignored
 
 # zero-width characters, direction marks and bidi overrides or isolates: dropped
@@ -21,70 +26,17 @@ _SCRIPTS = {  # letters of each script, counted by `script_of`; the first of equ
     "latin": re.compile("[A-Za-z\u00c0-\u024f]"),
 }
 
-_ARABIC_FOLD = str.maketrans(
-    {
-        "ي": "ی",
-        "ى": "ی",
-        "ئ": "ی",
-        "ك": "ک",
-        "ة": "ه",
-        "ۀ": "ه",
-        "أ": "ا",
-        "إ": "ا",
-        "آ": "ا",
-        "ٱ": "ا",
-        "ؤ": "و",
-        "ـ": None,
-        "ё": "е",
-        "ß": "ss",
-    }
-)
+_ARABIC_FOLD = str.maketrans(_TABLES["fold"])
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
-# Latin -> Cyrillic for Russian/Ukrainian/Bulgarian typed on a Latin keyboard; longest spellings first.
-_TRANSLIT_MULTI = (
-    ("shch", "щ"),
-    ("sch", "щ"),
-    ("sht", "щ"),
-    ("zh", "ж"),
-    ("kh", "х"),
-    ("ch", "ч"),
-    ("sh", "ш"),
-    ("ts", "ц"),
-    ("tz", "ц"),
-    ("yu", "ю"),
-    ("ju", "ю"),
-    ("iu", "ю"),
-    ("ya", "я"),
-    ("ja", "я"),
-    ("ia", "я"),
-    ("yo", "е"),
-    ("jo", "е"),
-    ("ye", "е"),
-    ("je", "е"),
-    ("ph", "ф"),
-)
-_TRANSLIT_SINGLE = str.maketrans(
-    {
-        "a": "а", "b": "б", "v": "в", "w": "в", "g": "г", "d": "д", "e": "е", "z": "з", "i": "и", "j": "й",
-        "k": "к", "l": "л", "m": "м", "n": "н", "o": "о", "p": "п", "r": "р", "s": "с", "t": "т", "u": "у",
-        "f": "ф", "h": "х", "c": "ц", "q": "к", "x": "кс", "y": "ы", "'": "ь",
-    }
-)
+_TRANSLIT_MULTI = tuple((str(a), str(b)) for a, b in _TABLES["translit_multi"])
+_TRANSLIT_SINGLE = str.maketrans(_TABLES["translit_single"])
 _TRANSLIT_RE = re.compile("|".join(src for src, _ in _TRANSLIT_MULTI))
 _TRANSLIT_MAP = dict(_TRANSLIT_MULTI)
 _VOWEL_Y = re.compile(r"(?<=[аеиоуыэюя])ы(?![аеиоуыэюя])")
 
-# Cyrillic -> Latin, the common informal spelling; used to teach the language detector what translit looks like.
-_TO_LATIN = str.maketrans(
-    {
-        "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "е": "e", "є": "ye", "ж": "zh", "з": "z",
-        "и": "i", "і": "i", "ї": "yi", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
-        "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sch",
-        "ъ": "a", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya", "ё": "e",
-    }
-)
+_TO_LATIN = str.maketrans(_TABLES["to_latin"])
 
 
 def clean_input(text: str) -> str:

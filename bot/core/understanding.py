@@ -17,7 +17,7 @@ from bot.config import BotSection, ClassifierSection
 from bot.core.classifier import Classifier, Match, decide
 from bot.core.encoder import Encoder
 from bot.core.knowledge import KnowledgeBase, Status
-from bot.core.language import LanguageDetector
+from bot.core.language import LanguageDetector, foreign_samples
 from bot.core.replies import Message, Replies
 from bot.core.safety import SafetyCheck
 from bot.core.semantic import OUT_OF_SCOPE, Prediction, SemanticModel
@@ -29,6 +29,15 @@ from bot.i18n import I18n, is_rtl, isolate_ltr_runs
 
 EMERGENCY_TOPIC = {"violence": "violence", "child": "violence", "trafficking": "trafficking", "medical": "health",
                    "suicide": "health"}
+
+
+LIKELY_TOPIC = 0.05  # a topic this probable is searched for entries
+SIMILAR_FLOOR, SIMILAR_SPAN = 0.80, 0.15  # e5's cosines between questions: 0.80 is unrelated, 0.95 the same ask
+SHARPNESS = 0.08  # how decisively the closest entry takes its topic's probability
+
+
+def _closeness(similarity: float) -> float:
+    return min(max((similarity - SIMILAR_FLOOR) / SIMILAR_SPAN, 0.0), 1.0)
 
 
 class Action(str, enum.Enum):
@@ -62,6 +71,7 @@ class _Reading:
     lang: str
     why: str
     searches: list[tuple[str, str]]
+    foreign: bool  # written in a language the bot does not speak, and nobody chose one
 
 
 class Understander:
@@ -75,7 +85,7 @@ class Understander:
         self.safety = SafetyCheck(knowledge.crisis)
         self.smalltalk = SmallTalk(knowledge.smalltalk)
         self.classifier = Classifier(knowledge)
-        self.detector = LanguageDetector(self._language_samples(i18n))
+        self.detector = LanguageDetector(self._language_samples(i18n), foreign_samples())
         self.encoder = encoder if semantic is not None else None
         self.semantic = semantic
 
@@ -101,6 +111,15 @@ class Understander:
         """The reply language, why it was picked, and the (text, language) searches for the lexical matcher."""
         detection = self.detector.detect(text)
         forms = [text]
+        # one Latin word ("ok", "sos", "visa") says nothing of a language: it keeps the person's, or the hint
+        one_latin_word = script_of(text) == "latin" and len(text.split()) < 2
+        hint = (hint or "").split("-")[0].lower() or None
+        if detection.foreign and not one_latin_word:
+            known = next((c for c in (chosen, previous) if c in self.bot.languages), None)
+            reply = known or (hint if hint in self.bot.languages else self.bot.default_language)
+            why = "chosen" if known == chosen and known is not None else "previous" if known else "default"
+            searches = [(text, lang) for lang in self.detector.languages_for_script("latin")]
+            return _Reading(text, fold(text), (text,), reply, why, searches or [(text, reply)], known is None)
         if detection.translit:
             cyrillic = latin_to_cyrillic(text)
             forms.append(cyrillic)
@@ -112,11 +131,8 @@ class Understander:
                          if lang != detection.language]
         else:
             searches = []
-        # one Latin word ("ok", "sos", "visa") says nothing of a language: it keeps the person's, or the hint
-        one_latin_word = script_of(text) == "latin" and len(text.split()) < 2
         confident = (detection.language is not None and detection.confidence >= self.settings.language_confidence
                      and not one_latin_word)
-        hint = (hint or "").split("-")[0].lower() or None
         if chosen in self.bot.languages:
             reply, why = chosen, "chosen"
         elif confident and detection.language is not None:
@@ -129,14 +145,15 @@ class Understander:
             reply, why = detection.language, "detected"
         else:
             reply, why = self.bot.default_language, "default"
-        return _Reading(text, fold(text), tuple(forms), reply, why, searches or [(text, reply)])
+        return _Reading(text, fold(text), tuple(forms), reply, why, searches or [(text, reply)], False)
 
     def _emergency_language(self, reading: _Reading, chosen: str | None) -> str:
         """An emergency reply is in the language the person wrote in when that is clear, else their choice."""
         detection = self.detector.detect(reading.text)
-        if (detection.language is not None and detection.confidence >= self.settings.language_confidence
+        written = (detection.language or "").split("-")[0]  # Latin-letter Arabic is answered in Arabic
+        if (written in self.bot.languages and detection.confidence >= self.settings.language_confidence
                 and len(reading.text.split()) > 1):
-            return detection.language
+            return written
         return reading.lang if chosen is None else chosen
 
     def understand(
@@ -151,15 +168,20 @@ class Understander:
         if alert is not None:
             return self._emergency(reading, chosen, alert.category, 1.0, semantic=False)
         prediction = self._predict(reading)
-        if prediction is not None:
+        intent = self.smalltalk.check(reading.folded)
+        # a message that is all greeting or thanks has nothing a semantic match could mean: short texts sit
+        # close to everything in embedding space, and "good morning" must not get 112
+        if prediction is not None and (intent is None or intent.kind == "human"):
             category, probability = prediction.crisis()
             similar = max(prediction.crisis_similarity.items(), key=lambda kv: kv[1], default=(None, 0.0))
             if similar[0] is not None and similar[1] >= self.settings.crisis_similarity:
                 return self._emergency(reading, chosen, similar[0], similar[1], semantic=True)
             if category is not None and probability >= self.settings.crisis_probability:
                 return self._emergency(reading, chosen, category, probability, semantic=True)
-        intent = self.smalltalk.check(reading.folded)
         semantic = prediction is not None
+        if reading.foreign:
+            return Understanding(lang, Action.SMALLTALK.value, detail="foreign_language", language_source=why,
+                                 semantic=semantic)
         if intent is not None and intent.kind == "human":
             return Understanding(lang, Action.HANDOFF.value, detail="asked_human", confidence=1.0,
                                  language_source=why, semantic=semantic)
@@ -204,14 +226,24 @@ class Understander:
         lexical = self.classifier.rank(reading.searches, primary=reading.searches[0][1])
         if prediction is None:
             return lexical
-        weight = self.settings.lexical_weight
-        scores = {m.entry_id: weight * m.score for m in lexical}
-        for entry_id, probability in prediction.probabilities.items():
-            if entry_id in self.knowledge.entries:
-                scores[entry_id] = scores.get(entry_id, 0.0) + (1 - weight) * probability
-        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
-        topic = self.knowledge.entries
-        return [Match(e, topic[e].topic, round(min(s, 1.0), 4)) for e, s in ranked if s > 0]
+        entries, weight = self.knowledge.entries, self.settings.lexical_weight
+        topic_p = prediction.probabilities
+        lexical_score = {m.entry_id: m.score for m in lexical}
+        scores = {e: (1 - weight) * _closeness(similarity) + weight * lexical_score.get(e, 0.0)
+                  for e, similarity in prediction.entry_similarity.items()}
+        for entry_id, score in lexical_score.items():  # a lexical match in a likely topic stays a candidate
+            if entry_id not in scores and topic_p.get(entries[entry_id].topic, 0.0) >= LIKELY_TOPIC:
+                scores[entry_id] = weight * score
+        by_topic: dict[str, list[str]] = {}
+        for entry_id in scores:
+            by_topic.setdefault(entries[entry_id].topic, []).append(entry_id)
+        confidence: dict[str, float] = {}
+        for topic, members in by_topic.items():  # the topic's probability, shared out by closeness
+            weights = np.exp((np.array([scores[e] for e in members]) - max(scores[e] for e in members)) / SHARPNESS)
+            for entry_id, share in zip(members, weights / weights.sum(), strict=True):
+                confidence[entry_id] = topic_p.get(topic, 0.0) * float(share)
+        ranked = sorted(confidence.items(), key=lambda kv: kv[1], reverse=True)
+        return [Match(e, entries[e].topic, round(min(c, 1.0), 4)) for e, c in ranked if c > 0]
 
     def _out_of_scope(self, prediction: Prediction, matches: list[Match]) -> bool:
         best = matches[0].score if matches else 0.0

@@ -74,6 +74,8 @@ def check_knowledge(directory: Path, languages: tuple[str, ...], today: dt.date 
             continue
         checker = FileChecker(path, languages, reader.today)
         root = checker.parse()
+        if root is None:
+            seen_files.add(path.stem)  # its errors are reported: no "topic has no file" on top of them
         topic = _topic_file(checker, root, by_topic, seen_files) if root is not None else None
         if topic is not None and root is not None:
             reader_ = EntryReader(checker, sources, organisations, fallback)

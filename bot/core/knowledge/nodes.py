@@ -122,13 +122,15 @@ class FileChecker:
             return None
         return value
 
-    def per_language(self, key_node: Node, node: Node, what: str, required: bool) -> dict[str, Node]:
+    def per_language(self, key_node: Node, node: Node, what: str, required: bool,
+                     extra: tuple[str, ...] = ()) -> dict[str, Node]:
+        """`extra`: keys allowed beside language codes (the crisis file's `latin`)."""
         table = self.mapping(node, what)
         if table is None:
             return {}
         found: dict[str, Node] = {}
         for lang, (lang_key, value) in table.items():
-            if not LANG.match(lang):
+            if not LANG.match(lang) and lang not in extra:
                 self.problem(lang_key, f"{what}: '{lang}' is not a language code")
                 continue
             found[lang] = value
@@ -148,9 +150,9 @@ class FileChecker:
         return found
 
     def lists_by_language(self, key_node: Node, node: Node, what: str, required: bool,
-                          minimum: int = 0) -> dict[str, tuple[str, ...]]:
+                          minimum: int = 0, extra: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
         return {lang: self.text_list(items, f"{what}.{lang}", minimum)
-                for lang, items in self.per_language(key_node, node, what, required).items()}
+                for lang, items in self.per_language(key_node, node, what, required, extra).items()}
 
     def text_list(self, node: Node, what: str, minimum: int = 0) -> tuple[str, ...]:
         if not isinstance(node, SequenceNode):

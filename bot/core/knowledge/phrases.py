@@ -13,14 +13,15 @@ LATIN = "latin"  # a crisis phrase list for Latin-letter forms of the other lang
 
 
 def _phrases(checker: FileChecker, key_node: Node, node: Node, what: str) -> tuple[str, ...]:
-    """Every language's phrases of one kind; a word that folds to nothing ("*", "!!") would match anything."""
+    """Every language's phrases of one kind; a word that folds to nothing ("!!") would match nothing (a lone
+    "*" stands for any one word)."""
     found: list[str] = []
-    for lang, items in checker.per_language(key_node, node, what, False).items():
+    for lang, items in checker.per_language(key_node, node, what, False, (LATIN,)).items():
         for item in checker.sequence(items, f"{what}.{lang}"):
             phrase = checker.text(item, f"{what}.{lang}")
             if phrase is None:
                 continue
-            if any(not fold(word.strip("*")) for word in phrase.split()):
+            if any(word.strip("*") and not fold(word.strip("*")) for word in phrase.split()):
                 checker.problem(item, f"{what}.{lang}: '{phrase}' has a word with no letters or digits")
             else:
                 found.append(phrase)
@@ -28,7 +29,8 @@ def _phrases(checker: FileChecker, key_node: Node, node: Node, what: str) -> tup
 
 
 def _exemplars(checker: FileChecker, key_node: Node, node: Node, what: str) -> tuple[str, ...]:
-    return tuple(t for ts in checker.lists_by_language(key_node, node, what, False).values() for t in ts)
+    return tuple(t for ts in checker.lists_by_language(key_node, node, what, False, extra=(LATIN,)).values()
+                 for t in ts)
 
 
 def load_crisis(checker: FileChecker, root: Node, organisations: dict[str, Organisation]) -> tuple[CrisisCategory, ...]:

@@ -1,0 +1,112 @@
+"""Grid search of the [classifier] thresholds on a labelled set (a dev set: what is tuned here is not a hold-out).
+
+    python -m benchmarks.tune tests/data/dev.jsonl [--config bot.toml]
+
+The encoder's vectors are computed once and reused, so each setting costs only the cheap steps. Two stages: the
+crisis thresholds first (they decide before the rest), then the FAQ's with the best crisis ones. Prints the best
+settings of each stage with their figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from bot.app import build_engine
+from bot.config import ClassifierSection, load_config
+from bot.core.engine import Engine
+from bot.evaluation import Case, Tally, evaluate, load_cases
+from bot.tables import format_table, percent
+
+CRISIS_GRID = {
+    "crisis_similarity": [0.93, 0.94, 0.95, 0.96],
+    "crisis_probability": [0.3, 0.4, 0.5, 0.6],
+}
+FAQ_GRID = {
+    "lexical_weight": [0.25, 0.45],
+    "answer_threshold": [0.45, 0.6, 0.75],
+    "answer_margin": [0.2, 0.35],
+    "suggest_threshold": [0.05, 0.1, 0.2],
+    "out_of_scope": [0.4, 0.6],
+}
+Row = tuple[tuple[float, ...], tuple[float, ...], Tally]
+
+
+class MemoEncoder:
+    """The engine's encoder with every text's vector kept: a grid costs one encoding per message."""
+
+    def __init__(self, encoder: object) -> None:
+        self.inner = encoder
+        self.model_id = encoder.model_id  # type: ignore[attr-defined]
+        self.memo: dict[tuple[str, ...], np.ndarray | None] = {}
+
+    def encode(self, texts: list[str], timeout: float = 3.0) -> np.ndarray | None:
+        key = tuple(texts)
+        if key not in self.memo:
+            self.memo[key] = self.inner.encode(texts, timeout)  # type: ignore[attr-defined]
+        return self.memo[key]
+
+
+def by_recall(total: Tally) -> tuple[float, ...]:
+    """Emergencies caught first, then the fewest false alarms."""
+    return total.emergency_hits, -total.false_alarms
+
+
+def by_accuracy(total: Tally) -> tuple[float, ...]:
+    """Wrong answers within 1% first, then topic accuracy (out-of-scope rejections count a quarter) less false
+    alarms."""
+    others = total.topical + total.out_of_scope + total.smalltalk + total.foreign
+    return (total.wrong_answers <= 0.01 * total.topical,
+            total.topic_right / max(total.topical, 1) + total.rejected / max(total.out_of_scope, 1) / 4
+            - total.false_alarms / max(others, 1))
+
+
+def search(engine: Engine, cases: list[Case], base: ClassifierSection, grid: dict[str, list[float]],
+           key: Callable[[Tally], tuple[float, ...]]) -> list[Row]:
+    """Every combination of `grid` over `base`, best first by `key`."""
+    rows: list[Row] = []
+    names = list(grid)
+    for values in itertools.product(*grid.values()):
+        settings = dataclasses.replace(base, **dict(zip(names, values, strict=True)))
+        if settings.suggest_threshold > settings.answer_threshold:
+            continue
+        engine.understander.settings = settings
+        total = evaluate(engine, cases).total
+        rows.append((key(total), values, total))
+    rows.sort(key=lambda r: r[0], reverse=True)
+    return rows
+
+
+def render(rows: list[Row], names: list[str]) -> str:
+    table = []
+    for _, values, total in rows[:12]:
+        others = total.topical + total.out_of_scope + total.smalltalk + total.foreign
+        table.append([*values, percent(total.topic_right, total.topical), percent(total.wrong_answers, total.topical),
+                      percent(total.emergency_hits, total.emergencies), percent(total.false_alarms, others),
+                      percent(total.rejected, total.out_of_scope), percent(total.smalltalk_hits, total.smalltalk)])
+    return format_table([*names, "topic", "wrong", "recall", "false alarms", "oos", "smalltalk"], table) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("file", type=Path)
+    parser.add_argument("--config", default=None)
+    args = parser.parse_args()
+    config = load_config(args.config)
+    engine = build_engine(config)
+    engine.understander.encoder = MemoEncoder(engine.understander.encoder)  # type: ignore[assignment]
+    cases = load_cases(args.file, tuple(engine.knowledge.topics))
+    crisis = search(engine, cases, config.classifier, CRISIS_GRID, by_recall)
+    print(render(crisis, list(CRISIS_GRID)), flush=True)
+    best = dict(zip(CRISIS_GRID, crisis[0][1], strict=True))
+    faq = search(engine, cases, dataclasses.replace(config.classifier, **best), FAQ_GRID, by_accuracy)
+    print(render(faq, list(FAQ_GRID)))
+
+
+if __name__ == "__main__":
+    main()
