@@ -24,8 +24,9 @@ from bot.evaluation import Case, Tally, evaluate, load_cases
 from bot.tables import format_table, percent
 
 CRISIS_GRID = {
-    "crisis_similarity": [0.93, 0.94, 0.95, 0.96],
-    "crisis_probability": [0.3, 0.4, 0.5, 0.6],
+    "crisis_similarity": [0.90, 0.92, 0.94],
+    "crisis_margin": [0.0, 0.01, 0.02],
+    "crisis_probability": [0.7, 0.8, 0.9],
 }
 FAQ_GRID = {
     "lexical_weight": [0.25, 0.45],

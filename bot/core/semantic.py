@@ -32,6 +32,7 @@ class Prediction:
     probabilities: dict[str, float]  # topic ids, "crisis:<category>" and "out_of_scope"
     crisis_similarity: dict[str, float]  # category -> best cosine similarity to its exemplars
     entry_similarity: dict[str, float]  # entry id -> best cosine similarity to its paraphrases
+    nearest_other: float = 0.0  # the best similarity to anything that is no crisis (entries, out-of-scope chatter)
 
     def crisis(self) -> tuple[str | None, float]:
         """The most likely crisis category and the summed probability of all of them."""
@@ -99,7 +100,7 @@ class SemanticModel:
     def _trained(model_id: str, labels: list[str], texts: list[str], matrix: np.ndarray,
                  cache_dir: Path | None) -> tuple[list[str], np.ndarray, np.ndarray]:
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(f"{model_id}|{REGULARISATION}".encode())
+        digest.update(f"{model_id}|{REGULARISATION}|balanced".encode())
         for label, text in sorted(zip(labels, texts, strict=True)):
             digest.update(f"\n{label}\t{text}".encode())
         name = f"classifier-{digest.hexdigest()}.npz"
@@ -110,7 +111,8 @@ class SemanticModel:
         path = cache_dir / name if cache_dir is not None else None
         from sklearn.linear_model import LogisticRegression  # only when training: a warm start skips the import
 
-        model = LogisticRegression(C=REGULARISATION, max_iter=2000)
+        # balanced: the crisis lexicon alone has thousands of phrases, and no class may win by its size
+        model = LogisticRegression(C=REGULARISATION, max_iter=2000, class_weight="balanced")
         model.fit(matrix, labels)
         classes = [str(c) for c in model.classes_]
         weights, bias = model.coef_.T.astype(np.float32), model.intercept_.astype(np.float32)
@@ -137,7 +139,8 @@ class SemanticModel:
         closest = [self._entry_ids[pool[i]] for i in np.argsort(-near)[:candidates]]
         crisis = {label[len(CRISIS_PREFIX):]: self._similarity(vectors, label) for label in self._crisis}
         entries = {e: self._similarity(vectors, e) for e in closest}
-        return Prediction(dict(zip(self.classes, chosen.tolist(), strict=True)), crisis, entries)
+        others = [*entries.values(), self._similarity(vectors, OUT_OF_SCOPE) if OUT_OF_SCOPE in self._spans else 0.0]
+        return Prediction(dict(zip(self.classes, chosen.tolist(), strict=True)), crisis, entries, max(others))
 
     def _similarity(self, vectors: np.ndarray, label: str) -> float:
         start, end = self._spans[label]

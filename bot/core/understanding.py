@@ -174,7 +174,9 @@ class Understander:
         if prediction is not None and (intent is None or intent.kind == "human"):
             category, probability = prediction.crisis()
             similar = max(prediction.crisis_similarity.items(), key=lambda kv: kv[1], default=(None, 0.0))
-            if similar[0] is not None and similar[1] >= self.settings.crisis_similarity:
+            # close to a crisis exemplar, and closer to it than to any question the desk answers
+            if (similar[0] is not None and similar[1] >= self.settings.crisis_similarity
+                    and similar[1] - prediction.nearest_other >= self.settings.crisis_margin):
                 return self._emergency(reading, chosen, similar[0], similar[1], semantic=True)
             if category is not None and probability >= self.settings.crisis_probability:
                 return self._emergency(reading, chosen, category, probability, semantic=True)
