@@ -3,7 +3,8 @@
     python -m benchmarks.tune tests/data/dev.jsonl [--config bot.toml]
 
 The encoder's vectors are computed once and reused, so each setting costs only the cheap steps. Two stages: the
-crisis thresholds first (they decide before the rest), then the FAQ's with the best crisis ones. Prints the best
+crisis thresholds first, on the semantic layer alone (with the lexicon off, the dev set's emergencies stand
+for wording nobody foresaw), then the FAQ's with the best crisis ones. Prints the best
 settings of each stage with their figures.
 """
 
@@ -20,6 +21,7 @@ import numpy as np
 from bot.app import build_engine
 from bot.config import ClassifierSection, load_config
 from bot.core.engine import Engine
+from bot.core.safety import SafetyCheck
 from bot.evaluation import Case, Tally, evaluate, load_cases
 from bot.tables import format_table, percent
 
@@ -29,11 +31,12 @@ CRISIS_GRID = {
     "crisis_probability": [0.7, 0.8, 0.9],
 }
 FAQ_GRID = {
-    "lexical_weight": [0.25, 0.45],
-    "answer_threshold": [0.45, 0.6, 0.75],
-    "answer_margin": [0.2, 0.35],
-    "suggest_threshold": [0.05, 0.1, 0.2],
-    "out_of_scope": [0.4, 0.6],
+    "lexical_weight": [0.3, 0.4, 0.5],
+    "similarity_weight": [0.1, 0.2, 0.3],
+    "answer_threshold": [0.6, 0.7],
+    "answer_margin": [0.15, 0.3],
+    "suggest_threshold": [0.1],
+    "out_of_scope": [0.5],
 }
 Row = tuple[tuple[float, ...], tuple[float, ...], Tally]
 
@@ -54,8 +57,8 @@ class MemoEncoder:
 
 
 def by_recall(total: Tally) -> tuple[float, ...]:
-    """Emergencies caught first, then the fewest false alarms."""
-    return total.emergency_hits, -total.false_alarms
+    """Emergencies caught, less half the false alarms: a miss can cost a life, a false alarm one message."""
+    return (total.emergency_hits - total.false_alarms / 2,)
 
 
 def by_accuracy(total: Tally) -> tuple[float, ...]:
@@ -74,7 +77,7 @@ def search(engine: Engine, cases: list[Case], base: ClassifierSection, grid: dic
     names = list(grid)
     for values in itertools.product(*grid.values()):
         settings = dataclasses.replace(base, **dict(zip(names, values, strict=True)))
-        if settings.suggest_threshold > settings.answer_threshold:
+        if settings.problems():
             continue
         engine.understander.settings = settings
         total = evaluate(engine, cases).total
@@ -97,14 +100,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("file", type=Path)
     parser.add_argument("--config", default=None)
+    parser.add_argument("--crisis", action="store_true", help="also search the crisis thresholds (slow)")
     args = parser.parse_args()
     config = load_config(args.config)
     engine = build_engine(config)
     engine.understander.encoder = MemoEncoder(engine.understander.encoder)  # type: ignore[assignment]
     cases = load_cases(args.file, tuple(engine.knowledge.topics))
-    crisis = search(engine, cases, config.classifier, CRISIS_GRID, by_recall)
-    print(render(crisis, list(CRISIS_GRID)), flush=True)
-    best = dict(zip(CRISIS_GRID, crisis[0][1], strict=True))
+    # the semantic layer alone (the lexicon switched off): what it catches of what no phrase foresaw
+    lexicon = engine.understander.safety
+    engine.understander.safety = SafetyCheck(())
+    crisis = search(engine, cases, config.classifier, CRISIS_GRID if args.crisis else {}, by_recall)
+    engine.understander.safety = lexicon
+    print("the semantic crisis layer alone\n" + render(crisis, list(CRISIS_GRID if args.crisis else {})), flush=True)
+    best = dict(zip(CRISIS_GRID, crisis[0][1], strict=True)) if args.crisis else {}
     faq = search(engine, cases, dataclasses.replace(config.classifier, **best), FAQ_GRID, by_accuracy)
     print(render(faq, list(FAQ_GRID)))
 

@@ -64,10 +64,11 @@ class ClassifierSection:
     suggest_threshold: float = 0.40
     max_suggestions: int = 3
     language_confidence: float = 0.60
-    lexical_weight: float = 0.40  # the lexical matcher's share of an entry's confidence beside the classifier's
+    lexical_weight: float = 0.50  # the lexical matcher's share of a topic's (and an entry's) confidence...
+    similarity_weight: float = 0.20  # ...the nearest paraphrase's share; the classifier has the rest
     crisis_similarity: float = 0.92  # cosine similarity to a crisis exemplar that makes a message an emergency...
     crisis_margin: float = 0.01  # ...when it is this much closer to it than to any question the desk answers
-    crisis_probability: float = 0.80  # the classifier's summed crisis probability that makes one too
+    crisis_probability: float = 0.70  # the classifier's summed crisis probability that makes one too
     out_of_scope: float = 0.50  # the classifier's out-of-scope probability above which chatter is not answered
 
     def problems(self) -> list[tuple[str, str]]:
@@ -77,9 +78,11 @@ class ClassifierSection:
         if not self.cache_dir.strip():
             found.append(("cache_dir", "must not be empty"))
         for name in ("answer_threshold", "answer_margin", "suggest_threshold", "language_confidence",
-                     "lexical_weight", "crisis_similarity", "crisis_margin", "crisis_probability", "out_of_scope"):
+                     "lexical_weight", "similarity_weight", "crisis_similarity", "crisis_margin", "crisis_probability", "out_of_scope"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 found.append((name, "must be between 0 and 1"))
+        if self.lexical_weight + self.similarity_weight > 1:
+            found.append(("similarity_weight", "plus lexical_weight must not be above 1"))
         if self.suggest_threshold > self.answer_threshold:
             found.append(("suggest_threshold", "must not be above answer_threshold"))
         if not 1 <= self.max_suggestions <= 8:

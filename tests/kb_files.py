@@ -87,6 +87,7 @@ def topic_file(topic: str, entries: str) -> str:
 
 def small_base(folder: Path, health: str | None = None, work: str | None = None) -> Path:
     """Every file a knowledge base needs; `health` and `work` are the entries of those topics."""
+    folder.mkdir(parents=True, exist_ok=True)
     for name, text in SPECIAL_FILES.items():
         write(folder, name, text)
     write(folder, "health.yaml", topic_file("health", health or ENTRY.format(id="health-one")))

@@ -6,7 +6,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from tests.conftest import ROOT, run_cli_args
+from bot.core.knowledge import Status, load_knowledge
+from tests.conftest import LANGUAGES, ROOT, run_cli_args
+from tests.kb_files import small_base
 
 
 def run(bot_toml: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -22,19 +24,19 @@ def test_ask_json_prints_the_contract_fields(bot_toml: Path) -> None:
     assert reply["lang"] == "uk" and reply["action"] == "answer"
     assert reply["topic"] == "health" and reply["entry"] == "health-insurance-obligatory"
     assert 0 < reply["confidence"] <= 1 and reply["suggestions"] == []
-    assert reply["text"].startswith("Так.")
+    assert reply["text"].startswith("Так")  # `ask` keeps no status: the general answer
     assert set(reply) == {"lang", "action", "topic", "entry", "confidence", "suggestions", "text"}
 
 
 def test_ask_reads_one_message_per_line_in_order_and_writes_no_state(bot_toml: Path) -> None:
-    lines = ["he will kill me", "hello", "pizza recipe please", "where is the information centre", "", "how much is it"]
+    lines = ["he will kill me", "hello", "pizza recipe please", "who runs this bot", "", "how much is it"]
     result = run(bot_toml, "ask", "--json", "-", stdin="\n".join(lines) + "\n")
     assert result.returncode == 0, result.stderr
     replies = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(replies) == len(lines)
     assert replies[0]["action"] == "emergency" and "112" in replies[0]["text"]
     assert replies[1]["action"] == "smalltalk"
-    assert replies[2]["action"] in ("handoff", "suggest")
+    assert replies[2]["action"] == "smalltalk"  # out of scope: what the bot is for, not a consultant
     assert replies[3]["topic"] == "contacts"
     assert replies[4]["action"] == "smalltalk"
     suggest = replies[5]
@@ -55,16 +57,17 @@ def test_ask_rejects_an_unknown_language(bot_toml: Path) -> None:
 
 
 def test_a_scripted_chat_presses_buttons_and_keeps_state(bot_toml: Path) -> None:
-    script = "/language\n4\nwhere can I find a job\n1\n/privacy\n"
+    script = "/language\n4\nmy employer does not pay my salary\n1\n/privacy\n"
     result = run(bot_toml, "chat", "--user", "u1", stdin=script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    knowledge = load_knowledge(ROOT / "knowledge", LANGUAGES)
     assert "  4. Українська" in out
     assert "Мова: Українська. Відтепер я відповідатиму цією мовою." in out
-    assert "Інформаційні центри для мігрантів безкоштовно" in out  # the job answer, in the chosen language
+    assert knowledge.entries["work-labour-rights"].answers["uk"] in out  # in the chosen language
     assert "Що ми зберігаємо" in out
-    again = run(bot_toml, "chat", "--user", "u1", stdin="do I need health insurance\n")
-    assert again.stdout.startswith("Так.")  # the language choice survived the restart
+    again = run(bot_toml, "chat", "--user", "u1", stdin="when can I change my GP\n")
+    assert again.stdout.startswith(knowledge.entries["health-gp-change"].answers["uk"])  # the choice survived
     assert (bot_toml.parent / "data" / "test.db").exists()
 
 
@@ -72,7 +75,7 @@ def test_forget_in_the_chat_erases_the_user(bot_toml: Path) -> None:
     run(bot_toml, "chat", "--user", "u2", stdin="/language\n3\n")
     result = run(bot_toml, "chat", "--user", "u2", stdin="/forget\nwhere can I find a job\n")
     assert "Готово" in result.stdout
-    assert "The information centres for migrants give free individual advice" in result.stdout
+    assert "The answer depends on your status in Bulgaria." in result.stdout  # English again: the choice is gone
 
 
 def test_unanswered_questions_reach_the_admins(bot_toml: Path) -> None:
@@ -94,19 +97,26 @@ def test_kb_validate_passes_on_the_real_base_and_fails_on_a_broken_one(bot_toml:
     good = run(bot_toml, "kb", "validate")
     assert good.returncode == 0, good.stdout
     assert "0 error(s)" in good.stdout
-    broken = tmp_path / "broken"
-    broken.mkdir()
-    (broken / "health.yaml").write_text("topic: health\ntitle: {en: x}\nentries:\n  - id: a\n    questions: 3\n")
+    broken = small_base(tmp_path / "broken")
+    (broken / "health.yaml").write_text("topic: health\nentries:\n  - id: health-a\n    questions: 3\n")
     bad = run(bot_toml, "kb", "validate", str(broken))
     assert bad.returncode == 1
-    assert f"{broken / 'health.yaml'}:5: questions must be a mapping" in bad.stdout
+    assert f"{broken / 'health.yaml'}:4: questions must be a mapping of keys to values" in bad.stdout
 
 
 def test_kb_stats_counts_entries_paraphrases_and_verify(bot_toml: Path) -> None:
     result = run(bot_toml, "kb", "stats")
     assert result.returncode == 0
-    assert result.stdout.splitlines()[0].split() == ["topic", "entries", "q/bg", "q/en", "q/ru", "q/uk", "q/ar", "q/fa"]
-    assert "entries marked verify" in result.stdout
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["topic", "entries", "bg", "en", "ru", "uk", "ar", "fa"]
+    knowledge = load_knowledge(ROOT / "knowledge", LANGUAGES)
+    work = knowledge.topics["work"].entries
+    paraphrases = sum(len(knowledge.entries[e].questions["en"]) for e in work)
+    variants = sum("en" in v for e in work for v in knowledge.entries[e].variants.values())
+    row = next(line for line in lines if line.startswith("work "))
+    assert row.split()[1:4] == [str(len(work)), row.split()[2], f"{len(work)}/{paraphrases}/{variants}"]
+    assert f"rest on a source marked verify (check before going public): {sum(e.verify for e in knowledge.entries.values())}" in result.stdout
+    assert "due for review" in result.stdout
 
 
 def test_a_bad_config_names_the_key_and_exits_2(tmp_path: Path) -> None:
@@ -134,8 +144,41 @@ def test_db_upgrade_and_purge(bot_toml: Path) -> None:
     assert result.returncode == 0 and "removed" in result.stdout
 
 
-def test_eval_prints_tables_per_language_and_topic(bot_toml: Path) -> None:
-    result = run(bot_toml, "eval", str(ROOT / "tests" / "data" / "dev.jsonl"))
+def test_eval_prints_tables_a_confusion_matrix_and_the_emergency_errors(bot_toml: Path, tmp_path: Path) -> None:
+    cases = [{"text": "he will kill me", "lang": "en", "expect": "emergency"},
+             {"text": "my cat is hungry", "lang": "en", "expect": "emergency"},
+             {"text": "when can I change my GP", "lang": "en", "expect": "health"},
+             {"text": "I want to kill myself", "lang": "en", "expect": "health"}]
+    path = tmp_path / "cases.jsonl"
+    path.write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
+    result = run(bot_toml, "eval", str(path))
     assert result.returncode == 0, result.stderr
-    assert "By language" in result.stdout and "By expected topic" in result.stdout
-    assert "emergency recall" in result.stdout
+    out = result.stdout
+    assert "By language" in out and "By expected label" in out and "emergency recall" in out
+    matrix = out[out.index("Topic confusion"):out.index("Emergencies missed")]
+    assert next(line for line in matrix.splitlines() if line.startswith("health ")).split()[1:5] == [".", ".", ".", "1"]
+    assert "  [en] my cat is hungry" in out[out.index("Emergencies missed"):out.index("False alarms")]
+    assert "  [en] I want to kill myself  -> emergency/suicide" in out[out.index("False alarms"):]
+
+
+def test_the_status_question_its_memory_and_its_erasure_through_the_chat(bot_toml: Path) -> None:
+    knowledge = load_knowledge(ROOT / "knowledge", LANGUAGES)
+    entry = knowledge.entries["health-insurance-obligatory"]
+    variant = entry.variants[Status.TEMPORARY_PROTECTION]["en"]
+    first = run(bot_toml, "chat", "--user", "s1", stdin="do I need health insurance\n3\n1\n")
+    assert first.returncode == 0, first.stderr
+    assert "The answer depends on your status in Bulgaria. Which one is yours?" in first.stdout
+    assert "  3. Temporary protection (from Ukraine)" in first.stdout
+    assert variant in first.stdout and "  1. Remember my status for next time" in first.stdout
+    assert "Saved: Temporary protection (from Ukraine)." in first.stdout
+    later = run(bot_toml, "chat", "--user", "s1", stdin="do I need health insurance\n/status\n/forget\n")
+    assert later.stdout.startswith(variant)  # remembered across a restart: no question this time
+    assert "Your saved status: Temporary protection (from Ukraine)." in later.stdout
+    erased = run(bot_toml, "chat", "--user", "s1", stdin="do I need health insurance\n")
+    assert erased.stdout.startswith("The answer depends on your status")
+
+
+def test_a_status_not_agreed_to_is_not_remembered(bot_toml: Path) -> None:
+    run(bot_toml, "chat", "--user", "s2", stdin="do I need health insurance\n1\n")
+    again = run(bot_toml, "chat", "--user", "s2", stdin="do I need health insurance\n")
+    assert again.stdout.startswith("The answer depends on your status")

@@ -216,8 +216,8 @@ def decide(matches: list[Match], settings: ClassifierSection) -> Decision:
     """Answer only when sure and clearly ahead; offer choices when unsure; a person when lost."""
     if not matches or matches[0].score < settings.suggest_threshold:
         return Decision("handoff", tuple(matches[:1]))
-    best = matches[0]
-    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    best = matches[0]  # the first is the best; the rest need not be in order of score
+    runner_up = max((m.score for m in matches[1:]), default=0.0)
     if best.score >= settings.answer_threshold and best.score - runner_up >= settings.answer_margin:
         return Decision("answer", (best,))
     floor = max(settings.suggest_threshold * 0.85, best.score - 0.25)

@@ -1,8 +1,9 @@
 """Which configured language a message is written in.
 
 A character n-gram naive Bayes model, trained at start-up on the knowledge base itself (questions, keywords,
-answers, titles) plus the small-talk lexicon, so that adding a language is adding its text, not code. Latin-script
-Russian, Ukrainian and Bulgarian are learned from a transliteration of their own text.
+titles; answers are long and added time, not accuracy), the interface catalogs and the function words, so that
+adding a language is adding its text, not code. Latin-script Russian, Ukrainian and Bulgarian are learned from a
+transliteration of their own text; languages the bot does not speak from samples (bot/data/foreign.yaml).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import yaml
 from bot.core.text import cyrillic_to_latin, letters_lower, script_of
 
 FOREIGN_FILE = Path(__file__).resolve().parent.parent / "data" / "foreign.yaml"
-_ORDERS = (1, 2, 3)
 _SMOOTHING = 0.5
 WORD_WEIGHT = 4.0  # a whole known word outweighs its letters: "благодаря" is Bulgarian even if "ря" is not
 TRANSLIT_PRIOR = -3.0  # log-odds against reading Latin text as transliterated Cyrillic: it takes some evidence
@@ -64,13 +64,15 @@ class _Profile:
 
 
 def _grams(text: str) -> list[str]:
-    """Character 1-3 grams of each word, plus the whole word: a known word is the strongest evidence."""
+    """Character 1-3 grams of each word (with its edges), plus the whole word: a known word is the strongest
+    evidence."""
     grams: list[str] = []
     for word in text.split():
         grams.append(f"<{word}>")
+        grams.extend(word)
         padded = f" {word} "
-        for n in _ORDERS:
-            grams.extend(padded[i : i + n] for i in range(len(padded) - n + 1) if padded[i : i + n].strip())
+        grams.extend(padded[i : i + 2] for i in range(len(padded) - 1))
+        grams.extend(padded[i : i + 3] for i in range(len(padded) - 2))
     return grams
 
 

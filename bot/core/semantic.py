@@ -67,6 +67,7 @@ class SemanticModel:
         topic by their paraphrases' similarity."""
         texts = [t for _, t in examples]
         labels = [label for label, _ in examples]
+        self.store = store
         matrix = store.matrix(texts, progress=progress)
         classes = [topic_of.get(label, label) for label in labels]
         self.classes, self.weights, self.bias = self._trained(store.encoder.model_id, classes, texts, matrix,

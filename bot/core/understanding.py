@@ -31,7 +31,6 @@ EMERGENCY_TOPIC = {"violence": "violence", "child": "violence", "trafficking": "
                    "suicide": "health"}
 
 
-LIKELY_TOPIC = 0.05  # a topic this probable is searched for entries
 SIMILAR_FLOOR, SIMILAR_SPAN = 0.80, 0.15  # e5's cosines between questions: 0.80 is unrelated, 0.95 the same ask
 SHARPNESS = 0.08  # how decisively the closest entry takes its topic's probability
 
@@ -96,7 +95,6 @@ class Understander:
                 samples[language].extend(entry.questions.get(language, ()))
                 samples[language].extend(entry.keywords.get(language, ()))
                 samples[language].append(entry.titles.get(language, ""))
-                samples[language].append(entry.answers.get(language, ""))
         for topic in self.knowledge.topics.values():
             for language in self.bot.languages:
                 samples[language].append(topic.titles.get(language, ""))
@@ -228,24 +226,31 @@ class Understander:
         lexical = self.classifier.rank(reading.searches, primary=reading.searches[0][1])
         if prediction is None:
             return lexical
-        entries, weight = self.knowledge.entries, self.settings.lexical_weight
-        topic_p = prediction.probabilities
+        entries, settings = self.knowledge.entries, self.settings
         lexical_score = {m.entry_id: m.score for m in lexical}
-        scores = {e: (1 - weight) * _closeness(similarity) + weight * lexical_score.get(e, 0.0)
-                  for e, similarity in prediction.entry_similarity.items()}
-        for entry_id, score in lexical_score.items():  # a lexical match in a likely topic stays a candidate
-            if entry_id not in scores and topic_p.get(entries[entry_id].topic, 0.0) >= LIKELY_TOPIC:
-                scores[entry_id] = weight * score
+        closeness = {e: _closeness(s) for e, s in prediction.entry_similarity.items()}
+        scores = {e: (1 - settings.lexical_weight) * c + settings.lexical_weight * lexical_score.get(e, 0.0)
+                  for e, c in closeness.items()}
+        for entry_id, score in lexical_score.items():  # a lexical match stays a candidate
+            scores.setdefault(entry_id, settings.lexical_weight * score)
         by_topic: dict[str, list[str]] = {}
         for entry_id in scores:
             by_topic.setdefault(entries[entry_id].topic, []).append(entry_id)
-        confidence: dict[str, float] = {}
-        for topic, members in by_topic.items():  # the topic's probability, shared out by closeness
+        confidence: dict[str, tuple[float, float]] = {}  # entry -> (its topic's belief, its own confidence)
+        classifier_weight = 1 - settings.lexical_weight - settings.similarity_weight
+        for topic, members in by_topic.items():
+            # the topic: what the classifier, the lexical matcher and the nearest paraphrase say of it
+            belief = (classifier_weight * prediction.probabilities.get(topic, 0.0)
+                      + settings.lexical_weight * max(lexical_score.get(e, 0.0) for e in members)
+                      + settings.similarity_weight * max(closeness.get(e, 0.0) for e in members))
+            # shared out among its entries by how close each is
             weights = np.exp((np.array([scores[e] for e in members]) - max(scores[e] for e in members)) / SHARPNESS)
             for entry_id, share in zip(members, weights / weights.sum(), strict=True):
-                confidence[entry_id] = topic_p.get(topic, 0.0) * float(share)
+                confidence[entry_id] = (belief, belief * float(share))
+        # the likeliest topic's entries first: a topic whose belief is split between two close entries must not
+        # lose to a less likely topic with a single one
         ranked = sorted(confidence.items(), key=lambda kv: kv[1], reverse=True)
-        return [Match(e, entries[e].topic, round(min(c, 1.0), 4)) for e, c in ranked if c > 0]
+        return [Match(e, entries[e].topic, round(min(c, 1.0), 4)) for e, (_, c) in ranked if c > 0]
 
     def _out_of_scope(self, prediction: Prediction, matches: list[Match]) -> bool:
         best = matches[0].score if matches else 0.0

@@ -5,6 +5,7 @@ import pytest
 from bot.app import build_engine
 from bot.config import Config
 from bot.core.engine import Engine
+from bot.core.knowledge import Status
 from bot.core.state import MemoryStore, UserState
 from bot.i18n import I18n
 from bot.types import Address, Inbound, Outbound
@@ -25,10 +26,14 @@ async def say(chat: Engine, text: str = "", payload: str | None = None, hint: st
 
 
 async def test_a_question_gets_its_answer_with_follow_up_buttons(chat: Engine) -> None:
-    reply = await say(chat, "do I need health insurance?")
-    assert reply.text == chat.knowledge.entries["health-insurance-obligatory"].answers["en"]
+    reply = await say(chat, "when can I change my GP?")
+    entry = chat.knowledge.entries["health-gp-change"]
+    assert reply.text == entry.answers["en"]
     payloads = [b.payload for b in reply.buttons]
-    assert "e:health-insurance-cost" in payloads and "h" in payloads and "m" in payloads
+    assert [f"e:{r}" for r in entry.related] == payloads[: len(entry.related)]
+    assert "h" in payloads and "m" in payloads
+    labels = [b.label for b in reply.buttons]
+    assert chat.knowledge.entries[entry.related[0]].titles["en"] in labels  # a title, not a raw paraphrase
 
 
 async def test_an_emergency_puts_112_first_in_every_language(chat: Engine) -> None:
@@ -44,18 +49,18 @@ async def test_buttons_navigate_topics_entries_and_back(chat: Engine) -> None:
     menu = await say(chat, "/topics")
     assert [b.payload for b in menu.buttons][:2] == ["t:residence", "t:asylum"]
     topic = await say(chat, payload="t:work")
-    assert "e:work-find-job" in [b.payload for b in topic.buttons]
-    answer = await say(chat, payload="e:work-find-job")
-    assert answer.text.startswith(chat.knowledge.entries["work-find-job"].answers["en"][:40])
+    assert "e:work-labour-rights" in [b.payload for b in topic.buttons]
+    answer = await say(chat, payload="e:work-labour-rights")
+    assert answer.text.startswith(chat.knowledge.entries["work-labour-rights"].answers["en"][:40])
     back = await say(chat, payload="m")
     assert back.buttons == menu.buttons
 
 
 async def test_a_chosen_language_sticks_even_when_another_is_written(chat: Engine) -> None:
     await say(chat, payload="l:uk")
-    reply = await say(chat, "where can I find a job")
+    reply = await say(chat, "my employer does not pay my salary")
     assert reply.language == "uk"
-    assert reply.text == chat.knowledge.entries["work-find-job"].answers["uk"]
+    assert reply.text == chat.knowledge.entries["work-labour-rights"].answers["uk"]
 
 
 async def test_a_detected_language_is_remembered_for_short_follow_ups(chat: Engine) -> None:
@@ -82,7 +87,7 @@ async def test_forget_erases_everything_about_the_user(chat: Engine) -> None:
     store = chat.store
     assert isinstance(store, MemoryStore)
     await say(chat, payload="l:ru")
-    await say(chat, "what is the meaning of life and the universe")
+    await say(chat, "how do I get a fishing licence in Bulgaria")
     assert store.unanswered and store.events
     await say(chat, "/forget")
     assert ME not in store.users and not store.events and not store.unanswered
@@ -91,10 +96,11 @@ async def test_forget_erases_everything_about_the_user(chat: Engine) -> None:
 async def test_unanswered_questions_are_kept_for_admins_and_answers_are_logged_without_text(chat: Engine) -> None:
     store = chat.store
     assert isinstance(store, MemoryStore)
-    await say(chat, "do I need health insurance?")
-    await say(chat, "asdf qwer zxcv")
-    assert [(e[1], e[2]) for e in store.events] == [("answer", "health-insurance-obligatory"), ("handoff", None)]
-    assert [u[1] for u in store.unanswered] == ["asdf qwer zxcv"]
+    await say(chat, "when can I change my GP?")
+    await say(chat, "how do I get a fishing licence in Bulgaria")
+    assert [(e[1], e[2]) for e in store.events][0] == ("answer", "health-gp-change")
+    assert [e[1] for e in store.events] == ["answer", "handoff"]
+    assert [u[1] for u in store.unanswered] == ["how do I get a fishing licence in Bulgaria"]
 
 
 async def test_an_old_or_garbled_button_gets_a_polite_reply(chat: Engine) -> None:
@@ -142,9 +148,51 @@ async def test_a_failure_inside_gives_an_apology_in_the_users_language(chat: Eng
     assert "112" in reply.text
 
 
-async def test_privacy_names_the_retention_period(chat: Engine, config: Config) -> None:
+async def test_privacy_names_the_retention_period_and_the_status(chat: Engine, config: Config) -> None:
     reply = await say(chat, "/privacy")
-    assert str(config.bot.retention_days) in reply.text
+    assert str(config.bot.retention_days) in reply.text and "/status" in reply.text
+
+
+async def test_an_answer_that_depends_on_status_asks_once_then_answers_for_it(chat: Engine) -> None:
+    store = chat.store
+    assert isinstance(store, MemoryStore)
+    entry = chat.knowledge.entries["health-insurance-obligatory"]
+    question = await say(chat, "do I need health insurance?")
+    payloads = [b.payload for b in question.buttons]
+    assert payloads == [f"s:{code}:{entry.id}" for code in ("as", "ip", "tp", "rp", "eu")] + [f"s:-:{entry.id}"]
+    answer = await say(chat, payload=f"s:tp:{entry.id}")
+    assert answer.text == entry.variants[Status.TEMPORARY_PROTECTION]["en"]
+    assert answer.buttons[0].payload == "sr:tp"  # the one extra button: remember it
+    assert store.users[ME].legal_status is None  # not remembered without agreement
+    general = await say(chat, payload=f"s:-:{entry.id}")
+    assert general.text == entry.answers["en"] and "sr:" not in " ".join(b.payload for b in general.buttons)
+
+
+async def test_a_remembered_status_answers_directly_and_status_shows_and_forgets_it(chat: Engine) -> None:
+    store = chat.store
+    assert isinstance(store, MemoryStore)
+    entry = chat.knowledge.entries["health-insurance-obligatory"]
+    await say(chat, "do I need health insurance?")
+    await say(chat, payload=f"s:ip:{entry.id}")
+    saved = await say(chat, payload="sr:ip")
+    assert "Refugee or humanitarian status" in saved.text and store.users[ME].legal_status == "international_protection"
+    again = await say(chat, "do I need health insurance?")
+    assert again.text == entry.variants[Status.INTERNATIONAL_PROTECTION]["en"]
+    menu = await say(chat, "/status")
+    assert "Refugee or humanitarian status" in menu.text and "st:-" in [b.payload for b in menu.buttons]
+    await say(chat, payload="st:-")
+    assert store.users[ME].legal_status is None
+    await say(chat, payload="st:as")
+    assert store.users[ME].legal_status == "asylum_seeker"
+    await say(chat, "/forget")
+    assert ME not in store.users
+
+
+@pytest.mark.parametrize("payload", ["s:zz:health-insurance-obligatory", "s:tp:no-such-entry", "sr:zz", "st:", "st:xx"])
+async def test_a_bad_status_button_is_a_stale_button(chat: Engine, payload: str) -> None:
+    reply = await say(chat, "hello")
+    reply = await say(chat, payload=payload)
+    assert reply.text == chat.replies.stale_button("en").text
 
 
 def test_right_to_left_replies_isolate_numbers(engine: Engine) -> None:

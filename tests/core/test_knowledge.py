@@ -42,7 +42,7 @@ def test_the_real_knowledge_base_meets_the_content_rules() -> None:
 def test_temporary_protection_dates_carry_a_review_date() -> None:
     knowledge = load_knowledge(ROOT / "knowledge", LANGUAGES)
     for entry in knowledge.entries.values():
-        if "2027" in entry.answers["en"]:
+        if "March 2027" in entry.answers["en"]:  # the end date of temporary protection
             assert entry.review_by is not None, entry.id
 
 
