@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import sys
@@ -12,6 +13,7 @@ from sqlalchemy.engine import make_url
 from bot.app import build_engine
 from bot.config import Config, load_config
 from bot.core.engine import Engine
+from bot.core.knowledge import KnowledgeBase, load_knowledge
 from bot.storage.database import Database
 from tests.fakes.postgres import create_scratch_database, drop_scratch_database
 
@@ -24,6 +26,16 @@ LANGUAGES = ("bg", "en", "ru", "uk", "ar", "fa")
 @pytest.fixture(scope="session")
 def config() -> Config:
     return load_config(ROOT / "bot.toml", env={})
+
+
+@functools.lru_cache(maxsize=1)
+def _knowledge() -> KnowledgeBase:
+    return load_knowledge(ROOT / "knowledge", LANGUAGES)
+
+
+def answer_of(entry_id: str, language: str) -> str:
+    """The real knowledge base's general answer: tests name an entry, not its wording."""
+    return _knowledge().entries[entry_id].answers[language]
 
 
 @pytest.fixture(scope="session")

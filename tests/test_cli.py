@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from bot.core.knowledge import Status, load_knowledge
-from tests.conftest import LANGUAGES, ROOT, run_cli_args
+from tests.conftest import LANGUAGES, ROOT, answer_of, run_cli_args
 from tests.kb_files import small_base
 
 
@@ -18,13 +18,13 @@ def run(bot_toml: Path, *args: str, stdin: str | None = None) -> subprocess.Comp
 
 
 def test_ask_json_prints_the_contract_fields(bot_toml: Path) -> None:
-    result = run(bot_toml, "ask", "--json", "чи потрібна мені медична страховка?")
+    result = run(bot_toml, "ask", "--json", "коли можна змінити сімейного лікаря?")
     assert result.returncode == 0, result.stderr
     reply = json.loads(result.stdout)
     assert reply["lang"] == "uk" and reply["action"] == "answer"
-    assert reply["topic"] == "health" and reply["entry"] == "health-insurance-obligatory"
+    assert reply["topic"] == "health" and reply["entry"] == "health-gp-change"
     assert 0 < reply["confidence"] <= 1 and reply["suggestions"] == []
-    assert reply["text"].startswith("Так")  # `ask` keeps no status: the general answer
+    assert reply["text"] == answer_of("health-gp-change", "uk")
     assert set(reply) == {"lang", "action", "topic", "entry", "confidence", "suggestions", "text"}
 
 
@@ -78,19 +78,28 @@ def test_forget_in_the_chat_erases_the_user(bot_toml: Path) -> None:
     assert "The answer depends on your status in Bulgaria." in result.stdout  # English again: the choice is gone
 
 
-def test_unanswered_questions_reach_the_admins(bot_toml: Path) -> None:
-    run(bot_toml, "chat", "--user", "u3", stdin="can my cat get a passport\n")
+def test_unanswered_questions_reach_the_admins_grouped_by_meaning(bot_toml: Path) -> None:
+    questions = ["can my cat get a passport", "how do i get a pet passport for my cat",
+                 "is there a chess club in sofia"]
+    run(bot_toml, "chat", "--user", "u3", stdin="\n".join(questions) + "\n")
     result = run(bot_toml, "kb", "unanswered")
-    assert result.returncode == 0 and "can my cat get a passport" in result.stdout
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.splitlines()
+    assert rows[0].split()[:3] == ["count", "newest", "example"]
+    assert rows[2].split()[0] == "2" and "cat" in rows[2] and " en " in rows[2]  # the two cat questions, one group
+    assert any(row.split()[0] == "1" and "chess club" in row for row in rows[3:])
+    suggested = run(bot_toml, "kb", "unanswered", "--suggest")
+    assert "# group 1: 2 question(s); nearest entry " in suggested.stdout
+    assert ("a new entry is needed" in suggested.stdout) or ('- "can my cat get a passport"' in suggested.stdout)
 
 
 def test_chat_survives_hostile_input(bot_toml: Path) -> None:
     script = "\n".join(["", "x" * 20_000, "\u202e\u0000", "<script>alert(1)</script>", "99", "/nonsense"]) + "\n"
     result = run(bot_toml, "chat", "--user", "u4", stdin=script)
     assert result.returncode == 0 and "Traceback" not in result.stderr
-    offer = "I do not have a reliable answer to that. A consultant can answer you personally, for free."
     firsts = [block.splitlines()[0] for block in result.stdout.strip().split("\n\n")]
-    assert firsts == [offer, offer, offer, "I do not know that command. Try /help."]  # blank lines get nothing
+    assert len(firsts) == 4 and firsts[-1] == "I do not know that command. Try /help."  # blank lines get nothing
+    assert all(len(first) < 200 for first in firsts)  # a short reply each, no echo of the 20,000 characters
 
 
 def test_kb_validate_passes_on_the_real_base_and_fails_on_a_broken_one(bot_toml: Path, tmp_path: Path) -> None:

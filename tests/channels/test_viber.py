@@ -20,7 +20,7 @@ from bot.core.handoff import ConsultantInfo
 from bot.storage.desk import SqlDesk
 from bot.storage.models import Outbox, User, utcnow
 from bot.storage.outbox import SqlOutbox
-from tests.conftest import free_port, run_config
+from tests.conftest import answer_of, free_port, run_config
 from tests.fakes.serve import eventually
 from tests.fakes.viber_api import TOKEN, FakeViber, conversation_started, event, message, signed
 from tests.harness import Running, bot_on
@@ -86,11 +86,12 @@ async def test_conversation_started_is_answered_with_the_welcome_in_the_body(vib
 
 
 async def test_a_question_is_answered_with_a_keyboard_and_a_press_works(viber: Running, fake: FakeViber) -> None:
-    await post(viber, message(ME, "чи потрібна мені медична страховка", language="uk"))
+    await post(viber, message(ME, "чи безкоштовна швидка допомога без страховки", language="uk"))
     [answer] = fake.sent(ME)
-    assert answer["text"].startswith("Так.") and answer["sender"]["name"] == "Migrant Help"
+    assert answer["text"].startswith(answer_of("health-emergency-care", "uk")[:40])
+    assert answer["sender"]["name"] == "Migrant Help"
     bodies = [b["ActionBody"] for b in answer["keyboard"]["Buttons"]]
-    assert f"{PRESS}f:+:e:health-insurance-obligatory" in bodies
+    assert f"{PRESS}f:+:e:health-emergency-care" in bodies
     thumbs = [b for b in answer["keyboard"]["Buttons"] if b["Text"] in ("👍", "👎")]
     assert [b["Columns"] for b in thumbs] == [3, 3]
     await post(viber, message(ME, f"{PRESS}t:work", language="uk"))
@@ -214,4 +215,4 @@ async def test_run_serves_viber_and_sets_its_webhook(fake: FakeViber, tmp_path: 
         process.send_signal(signal.SIGTERM)
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()
-    assert fake.sent(ME)[0]["text"].startswith("The information centres for migrants run free Bulgarian")
+    assert fake.sent(ME)[0]["text"].startswith(answer_of("education-bulgarian-course", "en")[:40])

@@ -43,10 +43,7 @@ def load_sources(checker: FileChecker, root: Node) -> dict[str, Source]:
         return {}
     checker.keys(table, root, "the file", {"sources"}, ("sources",))
     sources: dict[str, Source] = {}
-    for node in checker.sequence(table["sources"][1], "sources") if "sources" in table else []:
-        item = checker.mapping(node, "source")
-        if item is None:
-            continue
+    for node, item in checker.records(table, "sources", "source"):
         checker.keys(item, node, "source", _SOURCE_KEYS, ("id", "title", "date", "verify"))
         source_id = checker.slug(item["id"][1], "id") if "id" in item else None
         where_keys = [k for k in ("url", "seed", "document") if k in item]
@@ -91,10 +88,7 @@ def load_organisations(checker: FileChecker, root: Node, sources: dict[str, Sour
         return {}
     checker.keys(table, root, "the file", {"organisations"}, ("organisations",))
     found: dict[str, Organisation] = {}
-    for node in checker.sequence(table["organisations"][1], "organisations") if "organisations" in table else []:
-        item = checker.mapping(node, "organisation")
-        if item is None:
-            continue
+    for node, item in checker.records(table, "organisations", "organisation"):
         checker.keys(item, node, "organisation", _ORG_KEYS, ("id", "name", "purpose", "source"))
         org_id = checker.slug(item["id"][1], "id") if "id" in item else None
         names = checker.texts_by_language(*item["name"], "name", True) if "name" in item else {}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,6 +176,14 @@ class FileChecker:
             self.problem(node, f"{what} must be true or false")
             return False
         return str(node.value).lower() in ("true", "yes", "on")
+
+    def records(self, table: dict[str, tuple[Node, Node]], key: str, what: str,
+                ) -> Iterator[tuple[Node, dict[str, tuple[Node, Node]]]]:
+        """Each mapping in the list under `key`, with its node; what is no mapping is reported and skipped."""
+        for node in self.sequence(table[key][1], key) if key in table else []:
+            item = self.mapping(node, what)
+            if item is not None:
+                yield node, item
 
     def sequence(self, node: Node, what: str) -> list[Node]:
         if not isinstance(node, SequenceNode):

@@ -39,10 +39,7 @@ def load_crisis(checker: FileChecker, root: Node, organisations: dict[str, Organ
         return ()
     checker.keys(table, root, "the file", {"categories"}, ("categories",))
     found: list[CrisisCategory] = []
-    for node in checker.sequence(table["categories"][1], "categories") if "categories" in table else []:
-        item = checker.mapping(node, "category")
-        if item is None:
-            continue
+    for node, item in checker.records(table, "categories", "category"):
         checker.keys(item, node, "category", {"id", "contacts", "phrases", "exemplars"}, ("id", "phrases"))
         category = checker.slug(item["id"][1], "id") if "id" in item else None
         contacts = checker.text_list(item["contacts"][1], "contacts") if "contacts" in item else ()
@@ -63,10 +60,7 @@ def load_smalltalk(checker: FileChecker, root: Node) -> tuple[tuple[SmallTalkKin
         return (), ()
     checker.keys(table, root, "the file", {"kinds", "out_of_scope"}, ("kinds",))
     kinds: list[SmallTalkKind] = []
-    for node in checker.sequence(table["kinds"][1], "kinds") if "kinds" in table else []:
-        item = checker.mapping(node, "kind")
-        if item is None:
-            continue
+    for node, item in checker.records(table, "kinds", "kind"):
         checker.keys(item, node, "kind", {"id", "phrases"}, ("id", "phrases"))
         kind = checker.text(item["id"][1], "id") if "id" in item else None
         if kind is not None and kind not in SMALLTALK_KINDS:
@@ -86,10 +80,7 @@ def load_topics(checker: FileChecker, root: Node) -> list[tuple[str, dict[str, s
         return []
     checker.keys(table, root, "the file", {"topics"}, ("topics",))
     found: list[tuple[str, dict[str, str], Node]] = []
-    for node in checker.sequence(table["topics"][1], "topics") if "topics" in table else []:
-        item = checker.mapping(node, "topic")
-        if item is None:
-            continue
+    for node, item in checker.records(table, "topics", "topic"):
         checker.keys(item, node, "topic", {"id", "title"}, ("id", "title"))
         topic_id = checker.slug(item["id"][1], "id") if "id" in item else None
         titles = checker.texts_by_language(*item["title"], "title", True, 60) if "title" in item else {}
