@@ -7,6 +7,8 @@ import pytest
 
 from bot.core.knowledge import KnowledgeError, Status, check_knowledge, load_knowledge
 from bot.core.knowledge.contacts import phone_numbers
+from bot.core.replies import Replies
+from bot.i18n import I18n
 from tests.conftest import LANGUAGES, ROOT
 from tests.kb_files import ENTRY, SOURCES, small_base, write
 
@@ -144,3 +146,17 @@ def test_broken_yaml_names_where_the_bracket_opened_and_where_the_parser_stopped
 def test_phone_numbers_are_found_but_not_dates_or_small_numbers() -> None:
     assert phone_numbers("call 0800 18 676 or 112, or +359 2 980 39 67.") == ["0800 18 676", "112", "+359 2 980 39 67"]
     assert phone_numbers("within 14 days, from 1 to 30 June, since 1997, 4 March 2027 {contact:animus}") == []
+
+
+def test_past_its_review_date_an_answer_says_it_may_have_changed_and_offers_a_consultant(tmp_path: Path) -> None:
+    dated = ENTRY.replace("    reviewed: 22 Nov 2026", "    reviewed: 22 Nov 2026\n    review_by: 1 Dec 2026")
+    small_base(tmp_path, health=dated.format(id="health-one"))
+    replies = Replies(load_knowledge(tmp_path, ("en", "bg")), I18n(("en", "bg")), ("en", "bg"))
+    before = replies.answer("en", "health-one", today=dt.date(2026, 11, 30))
+    after = replies.answer("en", "health-one", today=dt.date(2026, 12, 2))
+    assert before.text == "An answer. Call Animus line: 0800 18 676 (9:00–21:00)."
+    assert after.text.startswith(before.text)
+    assert "checked again on December 1, 2026 and may have changed since" in after.text
+    assert "h" in [b.payload for b in after.buttons]
+    bulgarian = replies.answer("bg", "health-one", today=dt.date(2026, 12, 2)).text
+    assert bulgarian.startswith("Отговор.") and "2026" in bulgarian and "This information" not in bulgarian
