@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bot import desk_cli, kb_cli, logs
 from bot.cli_args import Subcommands, UsageError, command as declare, common_options, positive
-from bot.app import Maintenance, NotMigrated, build_engine, open_runtime
+from bot.app import NotMigrated, build_engine, open_runtime
 from bot.config import Config, ConfigError, load_config
 from bot.core.engine import Engine
 from bot.core.handoff import DeskError

@@ -78,15 +78,15 @@ async def test_updates_a_dead_process_left_are_taken_over_emergencies_first(
     updates = [message_update(CHAT, "is emergency care free if i have no insurance"),
                message_update(CHAT, "and where is the office"),
                message_update(CHAT + 1, "he is going to kill me")]
-    for update, urgent in zip(updates, (False, False, True)):
-        chat = str(update["message"]["chat"]["id"])
-        await dead.store(Arrival("telegram", str(update["update_id"]), chat, json.dumps(update), urgent))
+    for pending, urgent in zip(updates, (False, False, True)):
+        chat = str(pending["message"]["chat"]["id"])
+        await dead.store(Arrival("telegram", str(pending["update_id"]), chat, json.dumps(pending), urgent))
     async with database.sessions.begin() as session:
         await session.execute(update_lease(utcnow()))
     await database.close()
     async with bot_on(sqlite(tmp_path), fake, mode) as bot:
-        for update in updates:
-            await bot.handled("telegram", str(update["update_id"]))
+        for pending in updates:
+            await bot.handled("telegram", str(pending["update_id"]))
     order = [int(m["chat_id"]) for m in fake.sent()]
     assert order[0] == CHAT + 1 and "112" in fake.sent(CHAT + 1)[0]["text"]
     first = answer_of("health-emergency-care", "en")[:30]

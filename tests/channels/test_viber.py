@@ -133,7 +133,6 @@ async def test_unsubscribed_users_get_nothing_more(viber: Running, fake: FakeVib
 async def test_a_consultants_answer_reaches_the_viber_user_and_receipts_are_recorded(viber: Running, fake: FakeViber) -> None:
     await post(viber, message(ME, "/consultant", language="ru"))
     await post(viber, message(ME, "Хозяин не возвращает залог", language="ru"))
-    store = SqlDesk(viber.database)
     ticket_id = await claimed_ticket(viber, "ru")
     assert viber.app.runtime is not None
     await viber.app.runtime.desk.reply(ticket_id, "maria", "Попросите расписку. " * 500)

@@ -1,6 +1,6 @@
 """The knowledge base admins edit in `knowledge/`: loaded into frozen records, every problem as `path:line`."""
 
-from bot.core.knowledge.load import SPECIAL, check_knowledge, load_knowledge
+from bot.core.knowledge.load import check_knowledge, load_knowledge
 from bot.core.knowledge.model import (
     CrisisCategory,
     Entry,
@@ -13,5 +13,5 @@ from bot.core.knowledge.model import (
 )
 from bot.core.knowledge.nodes import KnowledgeError, Problem, parse_day
 
-__all__ = ["SPECIAL", "CrisisCategory", "Entry", "KnowledgeBase", "KnowledgeError", "Organisation", "Problem",
+__all__ = ["CrisisCategory", "Entry", "KnowledgeBase", "KnowledgeError", "Organisation", "Problem",
            "SmallTalkKind", "Source", "Status", "Topic", "check_knowledge", "load_knowledge", "parse_day"]
