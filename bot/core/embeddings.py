@@ -54,14 +54,18 @@ class EmbeddingStore:
             self._known.update(_read(self._cache))
 
     def missing(self, texts: list[str]) -> list[str]:
-        return list(dict.fromkeys(t for t in map(prepared, texts) if text_key(t) not in self._known))
+        return self._missing([prepared(t) for t in texts])
+
+    def _missing(self, ready: list[str]) -> list[str]:
+        return list(dict.fromkeys(t for t in ready if text_key(t) not in self._known))
 
     def matrix(self, texts: list[str], progress: bool = False) -> np.ndarray:
         """Unit rows for `texts`, embedding and caching those not seen before."""
-        todo = self.missing(texts)
+        ready = [prepared(t) for t in texts]
+        todo = self._missing(ready)
         if todo:
             self._embed(todo, progress)
-        rows = [self._known[text_key(prepared(t))] for t in texts]
+        rows = [self._known[text_key(t)] for t in ready]
         matrix = np.asarray(rows, dtype=np.float32)
         return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-6)
 

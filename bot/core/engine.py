@@ -24,6 +24,11 @@ log = logging.getLogger(__name__)
 STATUS_VALUES = {s.value for s in Status}
 
 
+def _saved_status(state: UserState) -> Status | None:
+    """The status the person let the bot remember (a value the code no longer knows counts as none)."""
+    return Status(state.legal_status) if state.legal_status in STATUS_VALUES else None
+
+
 class Engine:
     def __init__(
         self, understander: Understander, bot: BotSection, store: UserStore | None = None, desk: Desk | None = None,
@@ -136,7 +141,7 @@ class Engine:
 
     def _entry_message(self, language: str, entry_id: str, state: UserState) -> Message:
         """An entry's answer for the person's saved status; if it depends on a status nobody saved, the question."""
-        saved = Status(state.legal_status) if state.legal_status in STATUS_VALUES else None
+        saved = _saved_status(state)
         if self.knowledge.entries[entry_id].variants and saved is None:
             return self.status.ask(language, entry_id)
         return self.replies.answer(language, entry_id, saved)
@@ -265,8 +270,7 @@ class Engine:
         elif command == "/topics":
             message = self.replies.topics(language)
         elif command == "/status":
-            saved = Status(state.legal_status) if state.legal_status in STATUS_VALUES else None
-            message = self.status.menu(language, saved)
+            message = self.status.menu(language, _saved_status(state))
         elif command == "/privacy":
             message = self.replies.privacy(language, self.bot.retention_days)
         elif command == "/consultant" and self.desk is not None:

@@ -144,8 +144,8 @@ class Replies:
         if advice:
             lines.append(advice)
         contacts = next((c.contacts for c in self.knowledge.crisis if c.id == category), ())
-        organisations = self.knowledge.organisations
-        lines += ["☎ " + organisations[c].line(language, self._languages[0]) for c in contacts if c in organisations]
+        organisations = self.knowledge.organisations  # the loader kept only contacts that exist
+        lines += ["☎ " + organisations[c].line(language, self._languages[0]) for c in contacts]
         return Message("\n\n".join(lines), (self._consultant_button(language),) if offer_consultant else ())
 
     def smalltalk(self, language: str, kind: str) -> Message:

@@ -16,8 +16,8 @@ import numpy as np
 from bot.config import BotSection, ClassifierSection
 from bot.core.classifier import Classifier, Match, decide
 from bot.core.encoder import Encoder
-from bot.core.knowledge import KnowledgeBase, Status
-from bot.core.language import LanguageDetector, foreign_samples
+from bot.core.knowledge import KnowledgeBase
+from bot.core.language import Detection, LanguageDetector, foreign_samples
 from bot.core.replies import Message, Replies
 from bot.core.safety import SafetyCheck
 from bot.core.semantic import OUT_OF_SCOPE, Prediction, SemanticModel
@@ -71,7 +71,12 @@ class _Reading:
     why: str
     searches: list[tuple[str, str]]
     foreign: bool  # written in a language the bot does not speak, and nobody chose one
-    romanised: bool = False  # Latin letters for a language of another script ("ar-latn"): the encoder cannot read it
+    detection: Detection  # what the detector made of the text, whoever's language the reply is in
+
+    @property
+    def romanised(self) -> bool:
+        """Latin letters for a language of another script ("ar-latn"): the encoder cannot read it."""
+        return (self.detection.language or "").endswith("-latn")
 
 
 class Understander:
@@ -119,7 +124,7 @@ class Understander:
             why = "chosen" if known == chosen and known is not None else "previous" if known else "default"
             searches = [(text, lang) for lang in self.detector.languages_for_script("latin")]
             return _Reading(text, fold(text), (text,), reply, why, searches or [(text, reply)], known is None,
-                            (detection.language or "").endswith("-latn"))
+                            detection)
         if detection.translit:
             cyrillic = latin_to_cyrillic(text)
             forms.append(cyrillic)
@@ -145,11 +150,11 @@ class Understander:
             reply, why = detection.language, "detected"
         else:
             reply, why = self.bot.default_language, "default"
-        return _Reading(text, fold(text), tuple(forms), reply, why, searches or [(text, reply)], False)
+        return _Reading(text, fold(text), tuple(forms), reply, why, searches or [(text, reply)], False, detection)
 
     def _emergency_language(self, reading: _Reading, chosen: str | None) -> str:
         """An emergency reply is in the language the person wrote in when that is clear, else their choice."""
-        detection = self.detector.detect(reading.text)
+        detection = reading.detection
         written = (detection.language or "").split("-")[0]  # Latin-letter Arabic is answered in Arabic
         if (written in self.bot.languages and detection.confidence >= self.settings.language_confidence
                 and len(reading.text.split()) > 1):
@@ -261,8 +266,7 @@ class Understander:
 
     # -- replies -------------------------------------------------------------------------------------------
 
-    def message_for(self, understanding: Understanding, with_desk: bool = False,
-                    status: Status | None = None) -> Message:
+    def message_for(self, understanding: Understanding, with_desk: bool = False) -> Message:
         """What to say; `with_desk`: consultants can be reached from this chat."""
         lang = understanding.lang
         if understanding.action == Action.EMERGENCY:
@@ -270,7 +274,7 @@ class Understander:
         if understanding.action == Action.SMALLTALK:
             return self.replies.smalltalk(lang, understanding.detail or "")
         if understanding.action == Action.ANSWER and understanding.entry:
-            return self.replies.answer(lang, understanding.entry, status)
+            return self.replies.answer(lang, understanding.entry)
         if understanding.action == Action.SUGGEST:
             return self.replies.suggest(lang, understanding.suggestions)
         if understanding.detail == "asked_human" and not with_desk:

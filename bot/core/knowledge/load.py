@@ -76,11 +76,12 @@ def check_knowledge(directory: Path, languages: tuple[str, ...], today: dt.date 
         root = checker.parse()
         if root is None:
             seen_files.add(path.stem)  # its errors are reported: no "topic has no file" on top of them
-        topic = _topic_file(checker, root, by_topic, seen_files) if root is not None else None
-        if topic is not None and root is not None:
-            reader_ = EntryReader(checker, sources, organisations, fallback)
-            for node in checker.sequence(checker.mapping(root, "the file")["entries"][1], "entries"):  # type: ignore[index]
-                entry = reader_.entry(node, topic)
+        found = _topic_file(checker, root, by_topic, seen_files) if root is not None else None
+        if found is not None:
+            topic, entries_node = found
+            entry_reader = EntryReader(checker, sources, organisations, fallback)
+            for node in checker.sequence(entries_node, "entries"):
+                entry = entry_reader.entry(node, topic)
                 if entry is None:
                     broken.add(declared_id(node) or "")
                     continue
@@ -108,7 +109,9 @@ def check_knowledge(directory: Path, languages: tuple[str, ...], today: dt.date 
     return knowledge, reader.problems
 
 
-def _topic_file(checker: FileChecker, root: Node, by_topic: dict[str, list[str]], seen: set[str]) -> str | None:
+def _topic_file(checker: FileChecker, root: Node, by_topic: dict[str, list[str]], seen: set[str],
+                ) -> tuple[str, Node] | None:
+    """The file's topic and its `entries` node, if it is a topic file of a known topic not seen before."""
     table = checker.mapping(root, "the file")
     if table is None:
         return None
@@ -126,7 +129,7 @@ def _topic_file(checker: FileChecker, root: Node, by_topic: dict[str, list[str]]
         checker.problem(table["topic"][1], f"topic '{topic}' already has a file")
         return None
     seen.add(topic)
-    return topic
+    return topic, table["entries"][1]
 
 
 def _review_warning(checker: FileChecker, node: Node | None, what: str, review_by: dt.date | None) -> None:
