@@ -45,6 +45,7 @@ def bundled_encoder() -> WorkerEncoder:
 @functools.lru_cache(maxsize=4)
 def _understander(directory: Path, stamp: object, bot: BotSection, classifier: ClassifierSection,
                   cache: Path, translations: Path, progress: bool) -> Understander:
+    i18n = I18n(bot.languages, translations)  # a missing catalog is named before the knowledge base's own errors
     knowledge = load_knowledge(directory, bot.languages)
     encoder: Encoder | None = bundled_encoder() if classifier.encoder == "bundled" else None
     semantic = None
@@ -53,7 +54,7 @@ def _understander(directory: Path, stamp: object, bot: BotSection, classifier: C
             semantic = SemanticModel.of(knowledge, EmbeddingStore(encoder, cache), cache, progress)
         except EncoderUnavailable:
             log.warning("the sentence encoder is unavailable: understanding runs on the lexical matcher alone")
-    return Understander(knowledge, bot, classifier, I18n(bot.languages, translations), encoder, semantic)
+    return Understander(knowledge, bot, classifier, i18n, encoder, semantic)
 
 
 def understander(config: Config, progress: bool = True) -> Understander:

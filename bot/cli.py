@@ -25,6 +25,7 @@ from bot.config import Config, ConfigError, load_config
 from bot.core.engine import Engine
 from bot.core.handoff import DeskError
 from bot.core.knowledge import KnowledgeError
+from bot.i18n import CatalogError
 from bot.types import Address, Inbound, Outbound
 
 SIGPIPE_EXIT = 141  # what a shell reports for a program ended by SIGPIPE
@@ -253,7 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args.config)
         return COMMANDS[args.command](config, args)
-    except (ConfigError, UsageError) as exc:
+    except (ConfigError, UsageError, CatalogError) as exc:
         print(f"migrant-bot: {exc}", file=sys.stderr)
         return 2
     except (DeskError, NotMigrated) as exc:

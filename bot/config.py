@@ -15,6 +15,8 @@ from pathlib import Path
 from bot.core.office_hours import OfficeHours, OfficeHoursError, parse_office_hours
 from bot.i18n import TRANSLATIONS_DIR
 
+SHIPPED_KNOWLEDGE = (Path(__file__).resolve().parent / "knowledge").resolve()  # in a checkout, a link to ./knowledge
+
 CONFIG_ENV = "MIGRANT_BOT_CONFIG"
 DATABASE_ENV = "MIGRANT_BOT_DATABASE_URL"
 DEFAULT_FILE = "bot.toml"
@@ -30,7 +32,7 @@ class ConfigError(Exception):
 class BotSection:
     languages: tuple[str, ...] = ("bg", "en", "ru", "uk", "ar", "fa")
     default_language: str = "en"
-    knowledge_dir: str = "knowledge"
+    knowledge_dir: str = ""  # the FAQ's folder; empty: the knowledge base shipped in the package
     translations_dir: str = ""  # the catalogs' folder; empty: the package's own translations/
     database_url: str = "sqlite+aiosqlite:///data/migrant-bot.db"
     retention_days: int = 90
@@ -200,7 +202,7 @@ class Config:
 
     @property
     def knowledge_path(self) -> Path:
-        return (self.base_dir / self.bot.knowledge_dir).resolve()
+        return (self.base_dir / self.bot.knowledge_dir).resolve() if self.bot.knowledge_dir else SHIPPED_KNOWLEDGE
 
     @property
     def translations_path(self) -> Path:

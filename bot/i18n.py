@@ -16,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
+TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
 _LTR_ISOLATE = "\u2066"
 _POP_ISOLATE = "\u2069"
 
@@ -30,12 +30,19 @@ def is_rtl(language: str) -> bool:
         return False
 
 
+class CatalogError(Exception):
+    """A configured language's catalog is missing or unreadable: the bot would answer it in English, so it stops."""
+
+
 def _load(language: str, directory: Path) -> tuple[NullTranslations, list[str]]:
     path = directory / language / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
-        return NullTranslations(), []
-    with path.open("rb") as handle:
-        catalog = read_po(handle, locale=language)
+    try:
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=language)
+    except FileNotFoundError as exc:
+        raise CatalogError(f"{path}: the catalog of the configured language {language!r} is missing") from exc
+    except (OSError, ValueError) as exc:
+        raise CatalogError(f"{path}: cannot read the catalog of {language!r}: {exc}") from exc
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config, parse_config, resolve_sqlite_path
+from bot.config import SHIPPED_KNOWLEDGE, ConfigError, load_config, parse_config, resolve_sqlite_path
 
 
 def test_an_empty_file_gives_every_default(tmp_path: Path) -> None:
@@ -12,7 +12,7 @@ def test_an_empty_file_gives_every_default(tmp_path: Path) -> None:
     assert config.bot.languages == ("bg", "en", "ru", "uk", "ar", "fa")
     assert config.bot.default_language == "en"
     assert config.bot.retention_days == 90
-    assert config.knowledge_path == (tmp_path / "knowledge").resolve()
+    assert config.knowledge_path == SHIPPED_KNOWLEDGE
 
 
 def test_a_partial_file_keeps_the_other_defaults(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ def template_ids() -> set[str]:
 
 def test_the_template_holds_every_string_in_the_source() -> None:
     in_source = {message for _, _, message, _, _ in extract_from_dir(ROOT / "bot") if message}
-    assert in_source == template_ids(), "run: pybabel extract --no-location -o translations/messages.pot bot/"
+    assert in_source == template_ids(), "run: pybabel extract --no-location -o bot/translations/messages.pot bot/"
 
 
 @pytest.mark.parametrize("language", LANGUAGES)

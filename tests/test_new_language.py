@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
+from bot.i18n import TRANSLATIONS_DIR
 from tests.conftest import run_cli_args
 from tests.kb_files import ENTRY, small_base, write
 
@@ -49,6 +51,8 @@ def test_a_seventh_language_from_files_alone(tmp_path: Path) -> None:
         text = text.replace("bg: Насилие}", "bg: Насилие, de: Gewalt}")
         text = text.replace('bg: "9:00–21:00"}', 'bg: "9:00–21:00", de: "9–21 Uhr"}')
         path.write_text(text, encoding="utf-8")
+    for language in ("en", "bg"):  # a translations_dir holds every configured language's catalog
+        shutil.copytree(TRANSLATIONS_DIR / language, tmp_path / "translations" / language)
     catalogs = tmp_path / "translations" / "de" / "LC_MESSAGES"
     catalogs.mkdir(parents=True)
     write(catalogs, "messages.po", CATALOG)
