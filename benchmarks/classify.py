@@ -7,7 +7,7 @@ word of each paraphrase replaced by a made-up word (the lexical index grows as a
 paraphrases' vectors moved by a little noise (so as not to embed 700,000 texts); the topic classifier's weights
 are the real ones, since topics do not multiply with entries. Also times `migrant-bot ask TEXT` end to end.
 
-    python benchmarks/classify.py            # the table
+    python -m benchmarks.classify            # the table
 """
 
 from __future__ import annotations
@@ -25,19 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-# benchmarks/queue.py would shadow the standard library's queue module: use the repository root instead
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"] + [str(ROOT)]
+from bot.app import understander
+from bot.config import load_config
+from bot.core.embeddings import EmbeddingStore
+from bot.core.knowledge import KnowledgeBase, Topic
+from bot.core.semantic import SemanticModel, training_examples
+from bot.core.understanding import Understander
+from bot.evaluation import load_cases
+from bot.i18n import I18n
+from bot.tables import format_table
 
-from bot.app import understander  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.core.embeddings import EmbeddingStore  # noqa: E402
-from bot.core.knowledge import KnowledgeBase, Topic  # noqa: E402
-from bot.core.semantic import SemanticModel, training_examples  # noqa: E402
-from bot.core.understanding import Understander  # noqa: E402
-from bot.evaluation import load_cases  # noqa: E402
-from bot.i18n import I18n  # noqa: E402
-from bot.tables import format_table  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 PASSES = 2
 
@@ -70,8 +68,11 @@ def replicate(knowledge: KnowledgeBase, scale: int, seed: int = 7) -> tuple[Know
             new_id = f"{entry.id[:40]}-v{copy}"
             entries[new_id] = replace(entry, id=new_id, questions=questions, related=())
             topics[entry.topic].append(new_id)
-    scaled = replace(knowledge, entries=entries,
-                     topics={t: Topic(t, knowledge.topics[t].titles, tuple(ids)) for t, ids in topics.items()})
+    scaled = replace(
+        knowledge,
+        entries=entries,
+        topics={t: Topic(t, knowledge.topics[t].titles, tuple(ids)) for t, ids in topics.items()},
+    )
     return scaled, original
 
 
@@ -101,10 +102,13 @@ def child(scale: int) -> dict[str, float]:
             return weights
 
     store = BorrowingStore(real.semantic.store, original, np.random.default_rng(7))
-    semantic = Scaled(store, training_examples(knowledge), {e.id: e.topic for e in knowledge.entries.values()},  # type: ignore[arg-type]
-                      None)
-    engine = Understander(knowledge, config.bot, config.classifier, I18n(config.bot.languages), real.encoder,
-                          semantic)
+    semantic = Scaled(
+        store,
+        training_examples(knowledge),
+        {e.id: e.topic for e in knowledge.entries.values()},
+        None,
+    )
+    engine = Understander(knowledge, config.bot, config.classifier, I18n(config.bot.languages), real.encoder, semantic)
     build = time.perf_counter() - started
     messages = [c.text for c in load_cases(ROOT / "tests" / "data" / "dev.jsonl", tuple(knowledge.topics))]
     for text in messages[:50]:
@@ -141,7 +145,9 @@ def ask_end_to_end(runs: int = 5) -> list[float]:
         t0 = time.perf_counter()
         subprocess.run(
             [sys.executable, "-m", "bot", "--config", str(ROOT / "bot.toml"), "ask", "do I need health insurance"],
-            check=True, capture_output=True, cwd=ROOT,
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
         )
         times.append(time.perf_counter() - t0)
     return sorted(times)
@@ -156,17 +162,41 @@ def main() -> None:
         return
     rows = []
     for scale in (1, 10, 100):
-        out = subprocess.run([sys.executable, __file__, "--child", str(scale)], check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.classify", "--child", str(scale)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         r = json.loads(out.stdout)
-        rows.append([f"x{scale}", int(r["entries"]), f"{r['build_s']:.1f}", f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}",
-                     f"{r['enc_p50_ms']:.1f}", f"{r['enc_p99_ms']:.1f}", f"{r['peak_mib']:.0f}"])
-    print(f"understanding step (dev set messages x{PASSES} passes, one process per scale; the encoder's worker "
-          "process is not in peak memory)")
-    print(format_table(["kb", "entries", "build s", "step p50 ms", "step p99 ms", "encoder p50 ms", "encoder p99 ms",
-                        "peak MiB"], rows))
+        rows.append(
+            [
+                f"x{scale}",
+                int(r["entries"]),
+                f"{r['build_s']:.1f}",
+                f"{r['p50_ms']:.1f}",
+                f"{r['p99_ms']:.1f}",
+                f"{r['enc_p50_ms']:.1f}",
+                f"{r['enc_p99_ms']:.1f}",
+                f"{r['peak_mib']:.0f}",
+            ]
+        )
+    print(
+        f"understanding step (dev set messages x{PASSES} passes, one process per scale; the encoder's worker "
+        "process is not in peak memory)"
+    )
+    print(
+        format_table(
+            ["kb", "entries", "build s", "step p50 ms", "step p99 ms", "encoder p50 ms", "encoder p99 ms", "peak MiB"],
+            rows,
+        )
+    )
     times = ask_end_to_end()
-    print(f"\n`migrant-bot ask TEXT`, start to printed answer, 5 runs: median {statistics.median(times):.2f} s,"
-          f" max {times[-1]:.2f} s")
+    print(
+        f"\n`migrant-bot ask TEXT`, start to printed answer, 5 runs: median {statistics.median(times):.2f} s,"
+        f" max {times[-1]:.2f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -41,11 +41,11 @@ from bot.storage.models import InboxItem
 from bot.storage.outbox import SqlOutbox
 from bot.tables import format_table
 from bot.types import Address, Outbound
+from tests.conftest import free_port
 from tests.fakes.postgres import create_scratch_database, drop_scratch_database
 from tests.fakes.serve import eventually
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
 from tests.harness import WEBHOOK_SECRET
-from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = 10
@@ -89,10 +89,18 @@ class Bot:
     async def start(self) -> None:
         env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET}
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "--config", str(self.config()), "run", env=env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            sys.executable,
+            "-m",
+            "bot",
+            "--config",
+            str(self.config()),
+            "run",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
         )
         async with httpx.AsyncClient() as client:
+
             async def healthy() -> bool:
                 try:
                     return (await client.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200
@@ -218,9 +226,12 @@ async def outbox_run(database_url: str, replies: int = 120) -> list[object]:
     fake = FakeTelegram(delay=0.5, delay_spread=0.5)
     await fake.start()
     try:
-        workers = [await asyncio.create_subprocess_exec(sys.executable, "-m", "tests.fakes.outbox_worker",
-                                                        database_url, fake.url, owner)
-                   for owner in ("one", "two")]
+        workers = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "tests.fakes.outbox_worker", database_url, fake.url, owner
+            )
+            for owner in ("one", "two")
+        ]
         await asyncio.gather(*(w.wait() for w in workers))
     finally:
         await fake.stop()
@@ -319,16 +330,31 @@ async def load_runs(server: str | None, mode: str, rounds: int) -> list[list[obj
         p50 = statistics.median(percentile(pick(r), 0.5) for r in done)
         p99 = statistics.median(percentile(pick(r), 0.99) for r in done)
         ratio = statistics.median(percentile(pick(r), 0.99) / percentile(r.base, 0.99) for r in done)
-        return [f"{name}, {mode}", sum(len(pick(r)) for r in done), "-", "-", "-",
-                f"p50 {p50:.0f} ms, p99 {p99:.0f} ms ({ratio:.2f}x){note}"]
+        return [
+            f"{name}, {mode}",
+            sum(len(pick(r)) for r in done),
+            "-",
+            "-",
+            "-",
+            f"p50 {p50:.0f} ms, p99 {p99:.0f} ms ({ratio:.2f}x){note}",
+        ]
 
     return [
         row("others, nothing wrong", lambda r: r.base),
         row("others, 4 chats hanging", lambda r: r.hanging),
-        row("others, 1 user flooding 500", lambda r: r.flooded,
-            f"; the flooder got {max(r.flooder_answers for r in done)} replies"),
-        [f"3 s of 502 from the Bot API, {mode}", 50 * rounds, sum(r.outage_lost for r in done), "-", "-",
-         f"p99 {statistics.median(r.outage_p99 for r in done):.0f} ms"],
+        row(
+            "others, 1 user flooding 500",
+            lambda r: r.flooded,
+            f"; the flooder got {max(r.flooder_answers for r in done)} replies",
+        ),
+        [
+            f"3 s of 502 from the Bot API, {mode}",
+            50 * rounds,
+            sum(r.outage_lost for r in done),
+            "-",
+            "-",
+            f"p99 {statistics.median(r.outage_p99 for r in done):.0f} ms",
+        ],
     ]
 
 
@@ -355,8 +381,10 @@ async def main() -> None:
         for mode in ("polling", "webhook"):
             rows += [[label] + row for row in await load_runs(server, mode, args.rounds)]
     print(format_table(["database", "run", "messages", "lost", "repeated", "in flight at kills", "notes"], rows))
-    print("targets: lost 0; repeated at most the updates in flight at the kills; delivered twice 0; "
-          "others' p99 within 1.5x with hanging chats or a flooder")
+    print(
+        "targets: lost 0; repeated at most the updates in flight at the kills; delivered twice 0; "
+        "others' p99 within 1.5x with hanging chats or a flooder"
+    )
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import numpy as np
 
 from bot.app import build_engine
 from bot.config import ClassifierSection, load_config
+from bot.core.encoder import Encoder
 from bot.core.engine import Engine
 from bot.core.safety import SafetyCheck
 from bot.evaluation import Case, Tally, evaluate, load_cases
@@ -44,15 +45,15 @@ Row = tuple[tuple[float, ...], tuple[float, ...], Tally]
 class MemoEncoder:
     """The engine's encoder with every text's vector kept: a grid costs one encoding per message."""
 
-    def __init__(self, encoder: object) -> None:
+    def __init__(self, encoder: Encoder) -> None:
         self.inner = encoder
-        self.model_id = encoder.model_id  # type: ignore[attr-defined]
+        self.model_id = encoder.model_id
         self.memo: dict[tuple[str, ...], np.ndarray | None] = {}
 
     def encode(self, texts: list[str], timeout: float = 3.0) -> np.ndarray | None:
         key = tuple(texts)
         if key not in self.memo:
-            self.memo[key] = self.inner.encode(texts, timeout)  # type: ignore[attr-defined]
+            self.memo[key] = self.inner.encode(texts, timeout)
         return self.memo[key]
 
 
@@ -65,13 +66,21 @@ def by_accuracy(total: Tally) -> tuple[float, ...]:
     """Wrong answers within 1% first, then topic accuracy (out-of-scope rejections count a quarter) less false
     alarms."""
     others = total.topical + total.out_of_scope + total.smalltalk + total.foreign
-    return (total.wrong_answers <= 0.01 * total.topical,
-            total.topic_right / max(total.topical, 1) + total.rejected / max(total.out_of_scope, 1) / 4
-            - total.false_alarms / max(others, 1))
+    return (
+        total.wrong_answers <= 0.01 * total.topical,
+        total.topic_right / max(total.topical, 1)
+        + total.rejected / max(total.out_of_scope, 1) / 4
+        - total.false_alarms / max(others, 1),
+    )
 
 
-def search(engine: Engine, cases: list[Case], base: ClassifierSection, grid: dict[str, list[float]],
-           key: Callable[[Tally], tuple[float, ...]]) -> list[Row]:
+def search(
+    engine: Engine,
+    cases: list[Case],
+    base: ClassifierSection,
+    grid: dict[str, list[float]],
+    key: Callable[[Tally], tuple[float, ...]],
+) -> list[Row]:
     """Every combination of `grid` over `base`, best first by `key`."""
     rows: list[Row] = []
     names = list(grid)
@@ -90,9 +99,17 @@ def render(rows: list[Row], names: list[str]) -> str:
     table = []
     for _, values, total in rows[:12]:
         others = total.topical + total.out_of_scope + total.smalltalk + total.foreign
-        table.append([*values, percent(total.topic_right, total.topical), percent(total.wrong_answers, total.topical),
-                      percent(total.emergency_hits, total.emergencies), percent(total.false_alarms, others),
-                      percent(total.rejected, total.out_of_scope), percent(total.smalltalk_hits, total.smalltalk)])
+        table.append(
+            [
+                *values,
+                percent(total.topic_right, total.topical),
+                percent(total.wrong_answers, total.topical),
+                percent(total.emergency_hits, total.emergencies),
+                percent(total.false_alarms, others),
+                percent(total.rejected, total.out_of_scope),
+                percent(total.smalltalk_hits, total.smalltalk),
+            ]
+        )
     return format_table([*names, "topic", "wrong", "recall", "false alarms", "oos", "smalltalk"], table) + "\n"
 
 
@@ -104,7 +121,7 @@ def main() -> None:
     args = parser.parse_args()
     config = load_config(args.config)
     engine = build_engine(config)
-    engine.understander.encoder = MemoEncoder(engine.understander.encoder)  # type: ignore[assignment]
+    engine.understander.encoder = MemoEncoder(engine.understander.encoder)  # type: ignore[assignment]  # may be None: then it fails at once
     cases = load_cases(args.file, tuple(engine.knowledge.topics))
     # the semantic layer alone (the lexicon switched off): what it catches of what no phrase foresaw
     lexicon = engine.understander.safety

@@ -1,12 +1,13 @@
 """Webhook throughput and latency: the full bot against a minimal python-telegram-bot echo bot.
 
-Both run in this process behind a Starlette + uvicorn webhook on 127.0.0.1 (the bot's own app; the echo bot's
-route makes the same checks), both send through the same fake Bot API (tests/fakes/telegram_api.py), and both
-get the same N updates posted with the same concurrency, each from its own chat. Latency is from the POST to the reply reaching the fake API. Each round measures every
-bot once, in turn (the first round warms up what they share); throughput is the median over the rounds and
-latencies are taken over all of them, so one noisy moment on the machine does not decide the figure.
+Both run in this process behind a Starlette + uvicorn webhook on 127.0.0.1 (the bot's own app; the echo bot's route
+makes the same checks), both send through the same fake Bot API (tests/fakes/telegram_api.py), and both get the
+same N updates posted with the same concurrency, each from its own chat. Latency is from the POST to the reply
+reaching the fake API. Each round measures every bot once, in turn (the first round warms up what they share);
+throughput is the median over the rounds and latencies are taken over all of them, so one noisy moment on the
+machine does not decide the figure.
 
-    python benchmarks/webhook.py [--updates 400] [--concurrency 40] [--rounds 3] [--postgres URL]
+    python -m benchmarks.webhook [--updates 400] [--concurrency 40] [--rounds 3] [--postgres URL]
 """
 
 from __future__ import annotations
@@ -17,30 +18,25 @@ import gc
 import hmac
 import json
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-# benchmarks/queue.py would shadow the standard library's queue module: use the repository root instead
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchmarks"] + [str(ROOT)]
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from telegram import Update
+from telegram.ext import Application, ContextTypes, MessageHandler, filters
 
-import httpx  # noqa: E402
-from starlette.applications import Starlette  # noqa: E402
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import JSONResponse, Response  # noqa: E402
-from starlette.routing import Route  # noqa: E402
-from telegram import Update  # noqa: E402
-from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
-
-from bot.tables import format_table  # noqa: E402
-from tests.fakes.postgres import create_scratch_database, drop_scratch_database  # noqa: E402
-from tests.fakes.serve import serve  # noqa: E402
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update  # noqa: E402
-from tests.harness import WEBHOOK_SECRET as SECRET, config_text, running  # noqa: E402
+from bot.tables import format_table
+from tests.fakes.postgres import create_scratch_database, drop_scratch_database
+from tests.fakes.serve import serve
+from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
+from tests.harness import WEBHOOK_SECRET as SECRET
+from tests.harness import config_text, running
 
 QUESTION = "do I need health insurance?"
 
@@ -61,8 +57,9 @@ async def load(url: str, fake: FakeTelegram, updates: int, concurrency: int, fir
     async def poster(client: httpx.AsyncClient, chats: Iterator[int]) -> None:
         for chat in chats:
             posted[chat] = time.perf_counter()
-            response = await client.post(url, json=message_update(chat, QUESTION),
-                                         headers={"X-Telegram-Bot-Api-Secret-Token": SECRET})
+            response = await client.post(
+                url, json=message_update(chat, QUESTION), headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            )
             response.raise_for_status()
 
     chats = range(first_chat, first_chat + updates)
@@ -85,8 +82,11 @@ async def load(url: str, fake: FakeTelegram, updates: int, concurrency: int, fir
     for client in clients:
         await client.aclose()
     elapsed = max(arrivals.values()) - started
-    return Run(updates / elapsed, [(arrivals[chat] - posted[chat]) * 1000 for chat in chats],
-               (time.process_time() - cpu) * 1000 / updates)
+    return Run(
+        updates / elapsed,
+        [(arrivals[chat] - posted[chat]) * 1000 for chat in chats],
+        (time.process_time() - cpu) * 1000 / updates,
+    )
 
 
 async def full_bot(fake: FakeTelegram, updates: int, concurrency: int, first_chat: int, database_url: str) -> Run:
@@ -167,13 +167,26 @@ async def main() -> None:
     rows: list[list[object]] = []
     for name, done in runs.items():
         latencies = [ms for run in done for ms in run.latencies_ms]
-        rows.append([name, f"{throughput[name]:.0f}", " ".join(f"{run.per_second:.0f}" for run in done),
-                     f"{percentile(latencies, 0.5):.0f}", f"{percentile(latencies, 0.99):.0f}",
-                     f"{statistics.median(run.cpu_ms for run in done):.2f}", f"{throughput[name] / echo:.2f}"])
-    print(f"{args.updates} updates posted to the webhook, {args.concurrency} at a time, each from its own chat; "
-          f"{args.rounds} rounds")
-    print(format_table(["bot", "updates/s (median)", "each round", "p50 ms", "p99 ms", "CPU ms/update", "share of echo"],
-                       rows))
+        rows.append(
+            [
+                name,
+                f"{throughput[name]:.0f}",
+                " ".join(f"{run.per_second:.0f}" for run in done),
+                f"{percentile(latencies, 0.5):.0f}",
+                f"{percentile(latencies, 0.99):.0f}",
+                f"{statistics.median(run.cpu_ms for run in done):.2f}",
+                f"{throughput[name] / echo:.2f}",
+            ]
+        )
+    print(
+        f"{args.updates} updates posted to the webhook, {args.concurrency} at a time, each from its own chat; "
+        f"{args.rounds} rounds"
+    )
+    print(
+        format_table(
+            ["bot", "updates/s (median)", "each round", "p50 ms", "p99 ms", "CPU ms/update", "share of echo"], rows
+        )
+    )
     print("target: the full bot keeps at least 0.70 of the echo bot's throughput")
 
 

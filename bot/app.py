@@ -18,8 +18,8 @@ from bot.core.encoder import Encoder, WorkerEncoder
 from bot.core.engine import Engine
 from bot.core.handoff import Desk
 from bot.core.knowledge import load_knowledge
-from bot.core.state import UserStore
 from bot.core.semantic import SemanticModel
+from bot.core.state import UserStore
 from bot.core.understanding import Understander
 from bot.i18n import I18n
 
@@ -43,8 +43,15 @@ def bundled_encoder() -> WorkerEncoder:
 
 
 @functools.lru_cache(maxsize=4)
-def _understander(directory: Path, stamp: object, bot: BotSection, classifier: ClassifierSection,
-                  cache: Path, translations: Path, progress: bool) -> Understander:
+def _understander(
+    directory: Path,
+    stamp: object,
+    bot: BotSection,
+    classifier: ClassifierSection,
+    cache: Path,
+    translations: Path,
+    progress: bool,
+) -> Understander:
     i18n = I18n(bot.languages, translations)  # a missing catalog is named before the knowledge base's own errors
     knowledge = load_knowledge(directory, bot.languages)
     encoder: Encoder | None = bundled_encoder() if classifier.encoder == "bundled" else None
@@ -62,8 +69,9 @@ def understander(config: Config, progress: bool = True) -> Understander:
     as they are (it is pure: every conversation and tool shares it). `progress`: show a bar on a cold build."""
     directory = config.knowledge_path
     stamp = _stamp(directory) if directory.is_dir() else ()
-    return _understander(directory, stamp, config.bot, config.classifier, config.cache_path,
-                         config.translations_path, progress)
+    return _understander(
+        directory, stamp, config.bot, config.classifier, config.cache_path, config.translations_path, progress
+    )
 
 
 def build_engine(config: Config, store: UserStore | None = None, desk: Desk | None = None) -> Engine:
@@ -111,8 +119,10 @@ async def open_runtime(
         if maintenance is Maintenance.CHECK:
             current, head = await database.current(), head_revision()
             if current != head:
-                raise NotMigrated(f"the database is at revision {current or '(none: empty)'}, not {head}: "
-                                  "run `migrant-bot db upgrade`")
+                raise NotMigrated(
+                    f"the database is at revision {current or '(none: empty)'}, not {head}: "
+                    "run `migrant-bot db upgrade`"
+                )
         else:
             await database.upgrade()
         if maintenance is Maintenance.FULL:

@@ -19,8 +19,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot import desk_cli, kb_cli, logs
-from bot.cli_args import Subcommands, UsageError, command as declare, common_options, positive
 from bot.app import NotMigrated, build_engine, open_runtime
+from bot.cli_args import Subcommands, UsageError, common_options, positive
+from bot.cli_args import command as declare
 from bot.config import Config, ConfigError, load_config
 from bot.core.engine import Engine
 from bot.core.handoff import DeskError
@@ -41,8 +42,9 @@ def _version() -> str:
 
 def _parser() -> argparse.ArgumentParser:
     common = common_options()  # see common_options: the commands get a copy without defaults
-    parser = argparse.ArgumentParser(prog="migrant-bot", description="A help desk for migrants in Bulgaria.",
-                                     parents=[common_options(default=True)])
+    parser = argparse.ArgumentParser(
+        prog="migrant-bot", description="A help desk for migrants in Bulgaria.", parents=[common_options(default=True)]
+    )
     parser.add_argument("--version", action="version", version=f"migrant-bot {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -69,8 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     command(kb, "index", "for developers: write the shipped embeddings of the knowledge base (bot/data/index)")
     unanswered = command(kb, "unanswered", "questions the FAQ did not answer well, grouped by similarity")
     unanswered.add_argument("--days", type=positive, default=30, help="look back this many days (default: 30)")
-    unanswered.add_argument("--suggest", action="store_true",
-                            help="print, per group, the YAML lines that would add its questions to the nearest entry")
+    unanswered.add_argument(
+        "--suggest",
+        action="store_true",
+        help="print, per group, the YAML lines that would add its questions to the nearest entry",
+    )
 
     db = command(commands, "db", "the database").add_subparsers(dest="db_command", required=True)
     command(db, "upgrade", "apply the database migrations; say what was done")
@@ -78,8 +83,9 @@ def _parser() -> argparse.ArgumentParser:
     command(db, "purge", "delete what is older than retention_days")
     revision = command(db, "revision", "for developers: write a new migration file")
     revision.add_argument("-m", "--message", required=True, help="what the migration does")
-    revision.add_argument("--autogenerate", action="store_true",
-                          help="fill it with what the models have and the database lacks")
+    revision.add_argument(
+        "--autogenerate", action="store_true", help="fill it with what the models have and the database lacks"
+    )
 
     desk_cli.add_parsers(commands, common)
 
@@ -229,8 +235,15 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "run": cmd_run, "viber": cmd_viber, "ask": cmd_ask, "chat": cmd_chat, "kb": kb_cli.run, "db": cmd_db, "eval": cmd_eval,
-    "consultant": desk_cli.run, "queue": desk_cli.run,
+    "run": cmd_run,
+    "viber": cmd_viber,
+    "ask": cmd_ask,
+    "chat": cmd_chat,
+    "kb": kb_cli.run,
+    "db": cmd_db,
+    "eval": cmd_eval,
+    "consultant": desk_cli.run,
+    "queue": desk_cli.run,
 }
 
 
@@ -261,8 +274,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"migrant-bot: {exc}", file=sys.stderr)
         return 1
     except KnowledgeError as exc:
-        print(f"migrant-bot: the knowledge base has errors; fix them and run `migrant-bot kb validate`:\n{exc}",
-              file=sys.stderr)
+        print(
+            f"migrant-bot: the knowledge base has errors; fix them and run `migrant-bot kb validate`:\n{exc}",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130
@@ -274,6 +289,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         problem = _database_problem(exc)
         if problem is None or args.debug:
             raise
-        print(f"migrant-bot: the database cannot be used ({problem}); check [bot] database_url or "
-              f"$MIGRANT_BOT_DATABASE_URL", file=sys.stderr)
+        print(
+            f"migrant-bot: the database cannot be used ({problem}); check [bot] database_url or "
+            f"$MIGRANT_BOT_DATABASE_URL",
+            file=sys.stderr,
+        )
         return 1

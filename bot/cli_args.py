@@ -4,8 +4,13 @@ declared, and the one-line error for arguments that make no sense (exit 2)."""
 from __future__ import annotations
 
 import argparse
+from typing import Any, Protocol
 
-Subcommands = argparse._SubParsersAction  # argparse's own name for what add_subparsers returns
+
+class Subcommands(Protocol):
+    """What `add_subparsers()` returns, as far as the commands use it (argparse names its class privately)."""
+
+    def add_parser(self, name: str, **kwargs: Any) -> argparse.ArgumentParser: ...
 
 
 class UsageError(Exception):
@@ -16,10 +21,18 @@ def common_options(default: bool = False) -> argparse.ArgumentParser:
     """--config and --debug, taken before or after the command alike: the top parser's copy has the defaults,
     the commands' copy has none, so that a value given before the command is not overwritten by it."""
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--config", metavar="PATH", default=None if default else argparse.SUPPRESS,
-                        help="bot.toml to use (default: $MIGRANT_BOT_CONFIG, ./bot.toml, built-in defaults)")
-    parent.add_argument("--debug", action="store_true", default=False if default else argparse.SUPPRESS,
-                        help="debug logging (may log message text; never secrets)")
+    parent.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None if default else argparse.SUPPRESS,
+        help="bot.toml to use (default: $MIGRANT_BOT_CONFIG, ./bot.toml, built-in defaults)",
+    )
+    parent.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if default else argparse.SUPPRESS,
+        help="debug logging (may log message text; never secrets)",
+    )
     return parent
 
 

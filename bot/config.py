@@ -79,8 +79,18 @@ class ClassifierSection:
             found.append(("encoder", f"must be one of {', '.join(ENCODERS)}"))
         if not self.cache_dir.strip():
             found.append(("cache_dir", "must not be empty"))
-        for name in ("answer_threshold", "answer_margin", "suggest_threshold", "language_confidence",
-                     "lexical_weight", "similarity_weight", "crisis_similarity", "crisis_margin", "crisis_probability", "out_of_scope"):
+        for name in (
+            "answer_threshold",
+            "answer_margin",
+            "suggest_threshold",
+            "language_confidence",
+            "lexical_weight",
+            "similarity_weight",
+            "crisis_similarity",
+            "crisis_margin",
+            "crisis_probability",
+            "out_of_scope",
+        ):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 found.append((name, "must be between 0 and 1"))
         if self.lexical_weight + self.similarity_weight > 1:
@@ -139,7 +149,7 @@ class TelegramSection:
     def problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         if self.mode not in ("polling", "webhook"):
-            found.append(("mode", "must be \"polling\" or \"webhook\""))
+            found.append(("mode", 'must be "polling" or "webhook"'))
         if not self.api_base_url.startswith(("http://", "https://")):
             found.append(("api_base_url", "must start with http:// or https://"))
         if not self.token_env.strip():
@@ -184,8 +194,12 @@ class WebSection:
 
 
 _SECTIONS: dict[str, type] = {
-    "bot": BotSection, "classifier": ClassifierSection, "handoff": HandoffSection, "telegram": TelegramSection,
-    "viber": ViberSection, "web": WebSection,
+    "bot": BotSection,
+    "classifier": ClassifierSection,
+    "handoff": HandoffSection,
+    "telegram": TelegramSection,
+    "viber": ViberSection,
+    "web": WebSection,
 }
 
 
@@ -291,7 +305,7 @@ def parse_config(text: str, source: str, base_dir: Path, env: dict[str, str] | N
         if name not in _SECTIONS:
             raise ConfigError(f"{source}: [{name}]: unknown section (known: {', '.join(sorted(_SECTIONS))})")
         sections[name] = _section(name, table, source)
-    config = Config(base_dir=base_dir, source=source, **sections)  # type: ignore[arg-type]
+    config = Config(base_dir=base_dir, source=source, **sections)  # type: ignore[arg-type]  # each name's value is that section's class
     override = env.get(DATABASE_ENV, "").strip()
     if override:
         config = replace(config, bot=replace(config.bot, database_url=override))

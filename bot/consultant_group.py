@@ -29,7 +29,9 @@ from bot.storage.desk import SqlDesk
 log = logging.getLogger(__name__)
 PER_MINUTE = 20
 BATCH = 5
-_ATTACHMENT = re.compile(r"^\[(photo|voice|audio|video|video_note|sticker|document|animation) ([^\]\s]+)\]\s*(.*)$", re.S)
+_ATTACHMENT = re.compile(
+    r"^\[(photo|voice|audio|video|video_note|sticker|document|animation) ([^\]\s]+)\]\s*(.*)$", re.S
+)
 _LOCATION = re.compile(r"^\[location (-?[\d.]+),(-?[\d.]+)\]\s*(.*)$", re.S)
 
 
@@ -63,15 +65,25 @@ def card_text(ticket: TicketInfo, lines: list[TicketLine]) -> str:
 
 
 def buttons(ticket_id: int) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[
-        InlineKeyboardButton("Claim", callback_data=f"c:claim:{ticket_id}"),
-        InlineKeyboardButton("Close", callback_data=f"c:close:{ticket_id}"),
-    ]])
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("Claim", callback_data=f"c:claim:{ticket_id}"),
+                InlineKeyboardButton("Close", callback_data=f"c:close:{ticket_id}"),
+            ]
+        ]
+    )
 
 
 class ConsultantGroup:
     def __init__(
-        self, bot: Bot, chat_id: int, desk: Desk, store: SqlDesk, cards: SqlCards, reminder_minutes: int,
+        self,
+        bot: Bot,
+        chat_id: int,
+        desk: Desk,
+        store: SqlDesk,
+        cards: SqlCards,
+        reminder_minutes: int,
         rate: GroupRate | None = None,
     ) -> None:
         self.bot = bot
@@ -92,12 +104,19 @@ class ConsultantGroup:
         return self._forum
 
     async def _send(
-        self, text: str, card: CardInfo | None = None, reply_to: int | None = None,
-        markup: InlineKeyboardMarkup | None = None, thread_id: int | None = None,
+        self,
+        text: str,
+        card: CardInfo | None = None,
+        reply_to: int | None = None,
+        markup: InlineKeyboardMarkup | None = None,
+        thread_id: int | None = None,
     ) -> Message:
         self._rate.spend()
         return await self.bot.send_message(
-            self.chat_id, html.escape(text, quote=False), parse_mode=ParseMode.HTML, reply_markup=markup,
+            self.chat_id,
+            html.escape(text, quote=False),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
             message_thread_id=thread_id or (card.thread_id if card else None),
             reply_to_message_id=reply_to or (card.message_id if card and not card.thread_id else None),
         )
@@ -108,7 +127,9 @@ class ConsultantGroup:
         thread_id = None
         if await self._is_forum():
             self._rate.spend()
-            topic = await self.bot.create_forum_topic(self.chat_id, f"#{ticket.id} {ticket.pseudonym} {ticket.language}")
+            topic = await self.bot.create_forum_topic(
+                self.chat_id, f"#{ticket.id} {ticket.pseudonym} {ticket.language}"
+            )
             thread_id = topic.message_thread_id
         message = await self._send(card_text(ticket, lines), markup=buttons(ticket.id), thread_id=thread_id)
         await self._cards.placed(ticket.id, message.message_id, thread_id)
@@ -137,10 +158,14 @@ class ConsultantGroup:
         for ticket_id in ticket_ids:
             ticket, _ = await self._store.show(ticket_id)
             urgent = "🚨 " if ticket.priority == "urgent" else ""
-            lines.append(f"{urgent}#{ticket.id} {ticket.pseudonym} {ticket.language} {ticket.reason} "
-                         f"topic: {ticket.topic or '-'}")
+            lines.append(
+                f"{urgent}#{ticket.id} {ticket.pseudonym} {ticket.language} {ticket.reason} "
+                f"topic: {ticket.topic or '-'}"
+            )
             keys.append([InlineKeyboardButton(f"Claim #{ticket.id}", callback_data=f"c:claim:{ticket.id}")])
-        text = f"{len(ticket_ids)} new tickets (many at once; each gets its own card when claimed):\n\n" + "\n".join(lines)
+        text = f"{len(ticket_ids)} new tickets (many at once; each gets its own card when claimed):\n\n" + "\n".join(
+            lines
+        )
         await self._send(text, markup=InlineKeyboardMarkup(keys))
 
     async def forward_new_lines(self) -> None:
@@ -161,12 +186,20 @@ class ConsultantGroup:
             kwargs = {"caption": f"{ticket_ref} {caption}".strip()} if kind not in ("sticker", "video_note") else {}
             posted = await send(self.chat_id, file_id, message_thread_id=thread, reply_to_message_id=reply, **kwargs)
         elif location:
-            posted = await self.bot.send_location(self.chat_id, float(location.group(1)), float(location.group(2)),
-                                                  message_thread_id=thread, reply_to_message_id=reply)
+            posted = await self.bot.send_location(
+                self.chat_id,
+                float(location.group(1)),
+                float(location.group(2)),
+                message_thread_id=thread,
+                reply_to_message_id=reply,
+            )
         else:
             posted = await self.bot.send_message(
-                self.chat_id, html.escape(f"{ticket_ref} user: {line.text}", quote=False), parse_mode=ParseMode.HTML,
-                message_thread_id=thread, reply_to_message_id=reply,
+                self.chat_id,
+                html.escape(f"{ticket_ref} user: {line.text}", quote=False),
+                parse_mode=ParseMode.HTML,
+                message_thread_id=thread,
+                reply_to_message_id=reply,
             )
         await self._cards.posted(line.ticket_id, posted.message_id)
 
@@ -179,7 +212,8 @@ class ConsultantGroup:
                 try:
                     await self.bot.edit_message_text(
                         f"Ticket #{card.ticket_id}: the person erased their data; their words are gone.",
-                        chat_id=self.chat_id, message_id=card.message_id,
+                        chat_id=self.chat_id,
+                        message_id=card.message_id,
                     )
                 except TelegramError as exc:
                     log.warning("ticket %s: card not edited: %s", card.ticket_id, exc)
@@ -188,8 +222,9 @@ class ConsultantGroup:
                     await self.bot.delete_message(self.chat_id, message_id)
                 except TelegramError:
                     try:
-                        await self.bot.edit_message_text("(erased by the person)", chat_id=self.chat_id,
-                                                         message_id=message_id)
+                        await self.bot.edit_message_text(
+                            "(erased by the person)", chat_id=self.chat_id, message_id=message_id
+                        )
                     except TelegramError as exc:
                         log.warning("ticket %s: a forwarded message stays: %s", card.ticket_id, exc)
             await self._cards.scrubbed(card.ticket_id)
@@ -217,7 +252,7 @@ class ConsultantGroup:
                 log.exception("consultants' group feed failed")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     # -- what consultants do in the group ---------------------------------------------------------------------

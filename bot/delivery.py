@@ -55,7 +55,7 @@ class Backoff:
     def delay(self, attempt: int, retry_after: float | None = None, rand: Callable[[], float] = random.random) -> float:
         if retry_after is not None:
             return retry_after + rand() * min(1.0, retry_after / 10 + 0.1)
-        full = min(self.cap, self.base * 2 ** max(attempt - 1, 0))
+        full = min(self.cap, self.base * 2.0 ** max(attempt - 1, 0))
         return full / 2 + rand() * full / 2
 
 

@@ -13,7 +13,8 @@ import re
 import sys
 
 from bot.app import Maintenance, Runtime, open_runtime
-from bot.cli_args import Subcommands, UsageError, command as declare
+from bot.cli_args import Subcommands, UsageError
+from bot.cli_args import command as declare
 from bot.config import Config
 from bot.core.handoff import STATUSES, ConsultantInfo, Desk, DeskError, TicketInfo
 from bot.tables import format_table
@@ -47,8 +48,11 @@ def add_parsers(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     listing.add_argument("--as", dest="as_name", metavar="NAME", help="list tickets in NAME's languages first")
     show = command(queue, "show", "a ticket and its messages (times in [handoff] timezone)")
     show.add_argument("id", type=int, help="the ticket number")
-    for verb, text in (("claim", "take a ticket"), ("close", "close a ticket you hold (or one the person withdrew)"),
-                       ("release", "give a ticket you hold back to the queue")):
+    for verb, text in (
+        ("claim", "take a ticket"),
+        ("close", "close a ticket you hold (or one the person withdrew)"),
+        ("release", "give a ticket you hold back to the queue"),
+    ):
         parser = command(queue, verb, text)
         parser.add_argument("id", type=int, help="the ticket number")
         parser.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the consultant acting")
@@ -59,7 +63,7 @@ def add_parsers(commands: Subcommands, common: argparse.ArgumentParser) -> None:
 
 
 def _age(ticket: TicketInfo) -> str:
-    minutes = int((dt.datetime.now(dt.timezone.utc) - ticket.created_at).total_seconds() // 60)
+    minutes = int((dt.datetime.now(dt.UTC) - ticket.created_at).total_seconds() // 60)
     return f"{minutes // 1440}d{minutes % 1440 // 60}h" if minutes >= 1440 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
@@ -69,10 +73,19 @@ def _flags(desk: Desk, ticket: TicketInfo) -> list[str]:
 
 def _as_json(desk: Desk, ticket: TicketInfo) -> dict[str, object]:
     return {
-        "id": ticket.id, "pseudonym": ticket.pseudonym, "channel": ticket.channel, "language": ticket.language,
-        "topic": ticket.topic, "person_status": ticket.person_status, "reason": ticket.reason, "priority": ticket.priority, "status": ticket.status,
-        "consultant": ticket.consultant, "created_at": ticket.created_at.isoformat(),
-        "overdue": desk.overdue(ticket), "delivery_failed": ticket.delivery_failed,
+        "id": ticket.id,
+        "pseudonym": ticket.pseudonym,
+        "channel": ticket.channel,
+        "language": ticket.language,
+        "topic": ticket.topic,
+        "person_status": ticket.person_status,
+        "reason": ticket.reason,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "consultant": ticket.consultant,
+        "created_at": ticket.created_at.isoformat(),
+        "overdue": desk.overdue(ticket),
+        "delivery_failed": ticket.delivery_failed,
     }
 
 
@@ -88,20 +101,38 @@ async def _list(runtime: Runtime, args: argparse.Namespace) -> str:
         return json.dumps([_as_json(desk, t) for t in tickets], ensure_ascii=False)
     if not tickets:
         return "no tickets"
-    rows = [[t.id, t.pseudonym, t.language, t.channel, t.reason, t.priority, t.status, t.consultant or "-",
-             _age(t), " ".join(_flags(desk, t))] for t in tickets]
-    return format_table(["id", "who", "lang", "channel", "reason", "priority", "status", "held by", "age", "flags"], rows)
+    rows = [
+        [
+            t.id,
+            t.pseudonym,
+            t.language,
+            t.channel,
+            t.reason,
+            t.priority,
+            t.status,
+            t.consultant or "-",
+            _age(t),
+            " ".join(_flags(desk, t)),
+        ]
+        for t in tickets
+    ]
+    return format_table(
+        ["id", "who", "lang", "channel", "reason", "priority", "status", "held by", "age", "flags"], rows
+    )
 
 
 async def _show(runtime: Runtime, args: argparse.Namespace) -> str:
     ticket, lines = await runtime.desk_store.show(args.id)
-    head = (f"ticket {ticket.id}  {ticket.pseudonym}  {ticket.language}  {ticket.channel}  {ticket.reason}  "
-            f"{ticket.priority}  {ticket.status}  held by {ticket.consultant or '-'}  topic {ticket.topic or '-'}  "
-            f"person's status {ticket.person_status or '-'}")
+    head = (
+        f"ticket {ticket.id}  {ticket.pseudonym}  {ticket.language}  {ticket.channel}  {ticket.reason}  "
+        f"{ticket.priority}  {ticket.status}  held by {ticket.consultant or '-'}  topic {ticket.topic or '-'}  "
+        f"person's status {ticket.person_status or '-'}"
+    )
     flags = _flags(runtime.desk, ticket)
     zone = runtime.desk.hours.zone
-    body = [f"{line.at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {line.consultant or line.author}: {line.text}"
-            for line in lines]
+    body = [
+        f"{line.at.astimezone(zone):%Y-%m-%d %H:%M %Z}  {line.consultant or line.author}: {line.text}" for line in lines
+    ]
     return "\n".join([head] + ([" ".join(flags)] if flags else []) + [""] + (body or ["(no messages yet)"]))
 
 
@@ -129,13 +160,19 @@ async def _consultant(runtime: Runtime, args: argparse.Namespace, config: Config
         languages = tuple(code.strip() for code in args.languages.split(",") if code.strip())
         unknown = [code for code in languages if code not in config.bot.languages]
         if not languages or unknown:
-            raise UsageError(f"--languages: {', '.join(unknown) or 'none given'}; "
-                             f"configured: {', '.join(config.bot.languages)}")
+            raise UsageError(
+                f"--languages: {', '.join(unknown) or 'none given'}; configured: {', '.join(config.bot.languages)}"
+            )
         await store.add_consultant(ConsultantInfo(args.name, languages, args.telegram_id, args.display_name))
         return f"consultant {args.name} added ({', '.join(languages)})"
     if args.consultant_command == "list":
-        rows = [[c.name, ",".join(c.languages), c.telegram_id or "-", c.display_name or "-"] for c in await store.consultants()]
-        return format_table(["name", "languages", "telegram id", "shown to users as"], rows) if rows else "no consultants"
+        rows = [
+            [c.name, ",".join(c.languages), c.telegram_id or "-", c.display_name or "-"]
+            for c in await store.consultants()
+        ]
+        return (
+            format_table(["name", "languages", "telegram id", "shown to users as"], rows) if rows else "no consultants"
+        )
     released = await store.remove_consultant(args.name)
     return f"consultant {args.name} removed; {released} open ticket(s) back in the queue"
 
@@ -160,8 +197,9 @@ def run(config: Config, args: argparse.Namespace) -> int:
     reading = (args.queue_command if args.command == "queue" else args.consultant_command) in READ_ONLY
 
     async def go() -> str:
-        runtime = await open_runtime(config, with_engine=False,
-                                     maintenance=Maintenance.CHECK if reading else Maintenance.MIGRATE)
+        runtime = await open_runtime(
+            config, with_engine=False, maintenance=Maintenance.CHECK if reading else Maintenance.MIGRATE
+        )
         try:
             return await _dispatch(runtime, args, config)
         finally:

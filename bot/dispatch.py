@@ -77,5 +77,5 @@ class Dispatcher:
                     log.exception("outbox round on %s failed", channel)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.core.engine import Engine, Understanding
+from bot.core.engine import Engine
+from bot.core.understanding import Understanding
 from bot.tables import format_table, percent
 
 SPECIAL = ("out_of_scope", "smalltalk", "emergency", "foreign")
@@ -89,8 +90,18 @@ class Tally:
         ]
 
 
-HEADER = ["", "messages", "topic acc", "wrong ans", "oos not answered", "emergency recall", "false alarms",
-          "smalltalk", "foreign menu", "language acc"]
+HEADER = [
+    "",
+    "messages",
+    "topic acc",
+    "wrong ans",
+    "oos not answered",
+    "emergency recall",
+    "false alarms",
+    "smalltalk",
+    "foreign menu",
+    "language acc",
+]
 
 
 @dataclass
@@ -132,8 +143,11 @@ class Report:
         ]
         if show_misses and self.misses:
             parts += ["", "Misses"]
-            parts += [f"  [{c.lang}] {c.expect:<12} got {u.action}/{u.topic}/{u.entry} ({u.confidence:.2f}, {u.lang}): "
-                      f"{c.text}" for c, u in self.misses]
+            parts += [
+                f"  [{c.lang}] {c.expect:<12} got {u.action}/{u.topic}/{u.entry} ({u.confidence:.2f}, {u.lang}): "
+                f"{c.text}"
+                for c, u in self.misses
+            ]
         return "\n".join(parts)
 
     def _confusion(self) -> str:

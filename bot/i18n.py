@@ -95,7 +95,7 @@ def isolate_ltr_runs(text: str) -> str:
             run.clear()
 
     for ch in text:
-        if ch.isascii() and (ch.isalnum() or ch in "+@/") or (run and ch in " .-_/:" and ch.isascii()):
+        if (ch.isascii() and (ch.isalnum() or ch in "+@/")) or (run and ch in " .-_/:" and ch.isascii()):
             run.append(ch)
         else:
             flush()

@@ -16,7 +16,8 @@ import asyncio
 import logging
 from typing import Protocol
 
-from bot.core.flood import FloodGate, Verdict as Flood
+from bot.core.flood import FloodGate
+from bot.core.flood import Verdict as Flood
 from bot.delivery import Backoff, Sender, Verdict, send_now
 from bot.lanes import Lanes
 from bot.storage.inbox import LEASE, Arrival, Pending, SqlInbox
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 REPLY_WITHIN = 8.0  # seconds an immediate reply is retried in its lane before the outbox takes it over
 BACKLOG = 2000  # updates waiting in lanes beyond which webhooks answer 503 (the service tries again later)
+
 
 class Receiver(Sender, Protocol):
     """What a channel gives the intake."""
@@ -54,9 +56,16 @@ class Conversation(Protocol):
 
 class Intake:
     def __init__(
-        self, inbox: SqlInbox, outbox: SqlOutbox, conversation: Conversation, receivers: dict[str, Receiver],
-        lanes: Lanes | None = None, flood: FloodGate | None = None, reply_within: float = REPLY_WITHIN,
-        backoff: Backoff = Backoff(), backlog: int = BACKLOG,
+        self,
+        inbox: SqlInbox,
+        outbox: SqlOutbox,
+        conversation: Conversation,
+        receivers: dict[str, Receiver],
+        lanes: Lanes | None = None,
+        flood: FloodGate | None = None,
+        reply_within: float = REPLY_WITHIN,
+        backoff: Backoff = Backoff(),
+        backlog: int = BACKLOG,
     ) -> None:
         self._inbox = inbox
         self._outbox = outbox
@@ -136,8 +145,9 @@ class Intake:
             elif result.verdict is Verdict.LATER:
                 for later, rest in enumerate(replies[number:], number):
                     await self._outbox.add(rest, f"reply:{sender.channel}:{key}:{later}")
-                log.warning("%s: a reply could not be sent yet (%s); the outbox goes on trying", sender.channel,
-                            result.error)
+                log.warning(
+                    "%s: a reply could not be sent yet (%s); the outbox goes on trying", sender.channel, result.error
+                )
                 return
 
     # -- resuming -------------------------------------------------------------------------------------------
@@ -152,8 +162,11 @@ class Intake:
             lanes.setdefault(item.lane, []).append(item)
         urgent = [lane for lane, items in lanes.items() if any(p.urgent for p in items)]
         if pending:
-            log.warning("taking over %d pending update(s), %d of them in chats with an emergency", len(pending),
-                        sum(len(lanes[lane]) for lane in urgent))
+            log.warning(
+                "taking over %d pending update(s), %d of them in chats with an emergency",
+                len(pending),
+                sum(len(lanes[lane]) for lane in urgent),
+            )
         first = [task for lane in urgent for task in await self._resume(lanes.pop(lane))]
         if first:
             await asyncio.wait(first)
@@ -191,5 +204,5 @@ class Intake:
             rounds += 1
             try:
                 await asyncio.wait_for(stop.wait(), timeout=beat)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

@@ -46,8 +46,9 @@ def stats(knowledge: KnowledgeBase, today: dt.date) -> str:
     languages = knowledge.languages
     rows: list[list[object]] = []
     for topic in [*knowledge.topics.values(), None]:
-        entries = ([knowledge.entries[e] for e in topic.entries] if topic is not None
-                   else list(knowledge.entries.values()))
+        entries = (
+            [knowledge.entries[e] for e in topic.entries] if topic is not None else list(knowledge.entries.values())
+        )
         cells = []
         for lang in languages:
             answered = sum(lang in e.answers for e in entries)
@@ -56,10 +57,14 @@ def stats(knowledge: KnowledgeBase, today: dt.date) -> str:
             cells.append(f"{answered}/{paraphrases}/{variants}")
         rows.append([topic.id if topic is not None else "all", len(entries), *cells])
     table = format_table(["topic", "entries", *languages], rows)
-    lines = [table, "", "each cell: entries answered / paraphrases / status variants in that language",
-             f"entries that rest on a source marked verify (check before going public): "
-             f"{sum(e.verify for e in knowledge.entries.values())}",
-             f"entries with status variants: {sum(bool(e.variants) for e in knowledge.entries.values())}"]
+    lines = [
+        table,
+        "",
+        "each cell: entries answered / paraphrases / status variants in that language",
+        f"entries that rest on a source marked verify (check before going public): "
+        f"{sum(e.verify for e in knowledge.entries.values())}",
+        f"entries with status variants: {sum(bool(e.variants) for e in knowledge.entries.values())}",
+    ]
     due = knowledge.due(today)
     lines.append(f"due for review within 30 days or past it: {len(due)}")
     lines += [f"  {what}: review by {day:%d %b %Y}" + (" (passed)" if day < today else "") for what, day in due]
@@ -103,8 +108,12 @@ async def _unanswered(config: Config, days: int, suggest: bool) -> int:
     if vectors is None or model is None:
         zone = config.handoff.hours().zone
         print("(the sentence encoder is unavailable: the questions one by one, not grouped)")
-        print(format_table([f"when ({config.handoff.timezone})", "lang", "question"],
-                           [[f"{q.at.astimezone(zone):%Y-%m-%d %H:%M %Z}", q.language, q.text[:80]] for q in questions]))
+        print(
+            format_table(
+                [f"when ({config.handoff.timezone})", "lang", "question"],
+                [[f"{q.at.astimezone(zone):%Y-%m-%d %H:%M %Z}", q.language, q.text[:80]] for q in questions],
+            )
+        )
         return 0
     groups: list[_Group] = []
     for question, vector in zip(questions, vectors, strict=True):
@@ -126,8 +135,15 @@ async def _unanswered(config: Config, days: int, suggest: bool) -> int:
         entry, similarity = max(prediction.entry_similarity.items(), key=lambda kv: kv[1], default=("-", 0.0))
         nearest.append((entry, similarity))
         assert group.newest is not None
-        rows.append([len(group.items), group.newest[1][:60], ",".join(sorted({lang for lang, _ in group.items})), entry,
-                     f"{similarity:.2f}"])
+        rows.append(
+            [
+                len(group.items),
+                group.newest[1][:60],
+                ",".join(sorted({lang for lang, _ in group.items})),
+                entry,
+                f"{similarity:.2f}",
+            ]
+        )
     print(format_table(["count", "newest example", "languages", "nearest entry", "similarity"], rows))
     if suggest:
         print()

@@ -14,8 +14,15 @@ from typing import TextIO
 _SECRETS: set[str] = set()
 _handler: logging.Handler | None = None
 REDACTED = "[redacted]"
-QUIET = {"httpx": logging.WARNING, "httpcore": logging.INFO, "alembic": logging.WARNING, "aiosqlite": logging.INFO,
-         "asyncio": logging.INFO, "telegram": logging.INFO, "uvicorn.error": logging.WARNING}
+QUIET = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.INFO,
+    "alembic": logging.WARNING,
+    "aiosqlite": logging.INFO,
+    "asyncio": logging.INFO,
+    "telegram": logging.INFO,
+    "uvicorn.error": logging.WARNING,
+}
 
 
 def add_secret(value: str) -> None:

@@ -72,7 +72,9 @@ def _telegram_secrets(config: Config, env: dict[str, str]) -> tuple[str, str]:
         raise ConfigError(f"{config.source}: [web] public_url: webhook mode needs the bot's public https:// address")
     secret = env.get(WEBHOOK_SECRET_ENV, "").strip()
     if not secret:
-        raise ConfigError(f"{config.source}: [telegram] mode = \"webhook\" needs the environment variable {WEBHOOK_SECRET_ENV}")
+        raise ConfigError(
+            f'{config.source}: [telegram] mode = "webhook" needs the environment variable {WEBHOOK_SECRET_ENV}'
+        )
     return token, secret
 
 
@@ -91,24 +93,24 @@ async def persist(what: str, step: Callable[[], Awaitable[object]], stop: asynci
             log.warning("%s: cannot reach it (%s); trying again in %.0f s", what, exc, wait)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=wait)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
     return False
 
 
-async def poll(telegram: TelegramChannel, intake: Intake, stop: asyncio.Event, timeout: int = 25) -> None:
+async def poll(telegram: TelegramChannel, intake: Intake, stop: asyncio.Event, long_poll: int = 25) -> None:
     """Long polling: each batch is stored before the next getUpdates confirms it, then handled in its lanes;
     no more are fetched while the lanes are full. A batch that cannot be stored is fetched again later."""
     while not stop.is_set():
         try:
-            async for batch in telegram.updates(stop, timeout):
+            async for batch in telegram.updates(stop, long_poll):
                 await asyncio.gather(*(intake.receive(received) for received in batch))
                 await intake.lanes.wait_for_room()
         except Exception:  # the database is away, say: start again from the last confirmed offset
             log.exception("telegram polling failed; fetching the updates not stored again shortly")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=2)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
 
@@ -116,10 +118,16 @@ async def _start_telegram(config: Config, runtime: Runtime, parts: _Parts, token
     bot = parts.bot = connect(token, config.telegram.api_base_url)
     if config.telegram.consultant_chat_id:
         parts.group = ConsultantGroup(
-            bot, config.telegram.consultant_chat_id, runtime.desk, runtime.desk_store,
-            SqlCards(runtime.database, config.telegram.consultant_chat_id), config.handoff.urgent_reminder_minutes,
+            bot,
+            config.telegram.consultant_chat_id,
+            runtime.desk,
+            runtime.desk_store,
+            SqlCards(runtime.database, config.telegram.consultant_chat_id),
+            config.handoff.urgent_reminder_minutes,
         )
-    parts.telegram = TelegramChannel(bot, config.telegram.consultant_chat_id, parts.group.handle if parts.group else None)
+    parts.telegram = TelegramChannel(
+        bot, config.telegram.consultant_chat_id, parts.group.handle if parts.group else None
+    )
     parts.receivers[parts.telegram.channel] = parts.telegram
 
 
@@ -132,8 +140,9 @@ async def _connect_telegram(config: Config, runtime: Runtime, parts: _Parts, sec
         try:
             await bot.initialize()
         except InvalidToken as exc:
-            raise ConfigError(f"{config.source}: [telegram] token_env: the Bot API refused the token in "
-                              f"${config.telegram.token_env}") from exc
+            raise ConfigError(
+                f"{config.source}: [telegram] token_env: the Bot API refused the token in ${config.telegram.token_env}"
+            ) from exc
         await channel.register_commands(menus)
         await bot.set_my_commands(menus[config.bot.default_language])
         if config.telegram.mode == "webhook":
@@ -174,7 +183,12 @@ class BotApp:
         gc.collect()
         gc.freeze()
         self.intake = await _start(
-            self.config, self.runtime, self.parts, stop, self._telegram_token, self._telegram_secret,
+            self.config,
+            self.runtime,
+            self.parts,
+            stop,
+            self._telegram_token,
+            self._telegram_secret,
             self._viber_token,
         )
         self.parts.ready = self.intake is not None
@@ -215,7 +229,12 @@ async def run(config: Config, env: dict[str, str] | None = None, stop: asyncio.E
 
 
 async def _start(
-    config: Config, runtime: Runtime, parts: _Parts, stop: asyncio.Event, telegram_token: str, telegram_secret: str,
+    config: Config,
+    runtime: Runtime,
+    parts: _Parts,
+    stop: asyncio.Event,
+    telegram_token: str,
+    telegram_secret: str,
     viber_token: str,
 ) -> Intake | None:
     """Start everything; None when the bot was stopped before the chat services could be reached."""
@@ -227,25 +246,37 @@ async def _start(
         parts.client = httpx.AsyncClient()
         outbox = runtime.outbox
         parts.viber = ViberChannel(
-            viber_token, config.viber.api_base_url, config.viber.sender_name, config.viber.sender_avatar,
-            parts.client, engine.deactivate, lambda token, event: outbox.receipt("viber", token, event),
+            viber_token,
+            config.viber.api_base_url,
+            config.viber.sender_name,
+            config.viber.sender_avatar,
+            parts.client,
+            engine.deactivate,
+            lambda token, event: outbox.receipt("viber", token, event),
         )
         parts.receivers[parts.viber.channel] = parts.viber
     inbox = SqlInbox(runtime.database, runtime.outbox.owner)
     intake = Intake(inbox, runtime.outbox, engine, parts.receivers, flood=FloodGate(config.telegram.flood_per_minute))
-    app = create_app(intake, lambda: parts.ready, parts.telegram if config.telegram.mode == "webhook" else None,
-                     telegram_secret, parts.viber)
+    app = create_app(
+        intake,
+        lambda: parts.ready,
+        parts.telegram if config.telegram.mode == "webhook" else None,
+        telegram_secret,
+        parts.viber,
+    )
     listening = socket.socket(socket.AF_INET6 if ":" in config.web.host else socket.AF_INET)
     try:  # bound here, not by uvicorn, so that a taken port is one line of ours, not a server's traceback
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listening.bind((config.web.host, config.web.port))
     except OSError as exc:
         listening.close()
-        raise ConfigError(f"{config.source}: [web] host, port: cannot serve on {config.web.host}:{config.web.port} "
-                          f"({exc.strerror})") from exc
+        raise ConfigError(
+            f"{config.source}: [web] host, port: cannot serve on {config.web.host}:{config.web.port} ({exc.strerror})"
+        ) from exc
     parts.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", log_config=None))
     parts.tasks.append(asyncio.create_task(parts.server.serve(sockets=[listening])))
-    while not parts.server.started:  # a webhook is set only once the server can answer its first call
+    # a webhook is set only once the server can answer its first call; uvicorn offers a flag, not an event
+    while not parts.server.started:  # noqa: ASYNC110
         await asyncio.sleep(0.02)
     if parts.telegram is not None and not await _connect_telegram(config, runtime, parts, telegram_secret, stop):
         return None

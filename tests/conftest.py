@@ -48,9 +48,7 @@ def bot_toml(tmp_path: Path) -> Path:
     """A bot.toml for subprocess tests: the real knowledge base, a database in the test's own folder."""
     path = tmp_path / "bot.toml"
     path.write_text(
-        "[bot]\n"
-        f'knowledge_dir = "{ROOT / "knowledge"}"\n'
-        'database_url = "sqlite+aiosqlite:///data/test.db"\n',
+        f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "sqlite+aiosqlite:///data/test.db"\n',
         encoding="utf-8",
     )
     return path
@@ -84,7 +82,9 @@ async def _postgres_database() -> tuple[str, str]:
     """A fresh database on the server in $MIGRANT_BOT_TEST_POSTGRES_URL: (its url, the admin url)."""
     admin_url = os.environ.get(POSTGRES_ENV, "")
     if not admin_url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres)")
+        pytest.skip(
+            f"PostgreSQL tests need {POSTGRES_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres)"
+        )
     try:
         return await create_scratch_database(admin_url), admin_url
     except Exception as exc:  # the server is down or refuses: a skip that says why, never a pass

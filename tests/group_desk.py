@@ -15,7 +15,8 @@ from bot.channels.telegram import TelegramChannel, connect
 from bot.config import Config
 from bot.consultant_group import ConsultantGroup, GroupRate
 from bot.core.engine import Engine
-from bot.core.handoff import ConsultantInfo, Desk as CoreDesk
+from bot.core.handoff import ConsultantInfo
+from bot.core.handoff import Desk as CoreDesk
 from bot.dispatch import Dispatcher
 from bot.i18n import I18n
 from bot.storage.cards import SqlCards
@@ -31,8 +32,9 @@ MARIA = 9001
 STRANGER = 9999
 
 
-def group_update(user: int, text: str = "", reply_to: int | None = None, thread: int | None = None,
-                 callback: str | None = None) -> dict[str, Any]:
+def group_update(
+    user: int, text: str = "", reply_to: int | None = None, thread: int | None = None, callback: str | None = None
+) -> dict[str, Any]:
     """A consultant's message in the group (a reply to a card, or in a ticket's topic), or their button press."""
     if callback is not None:
         data = callback_update(GROUP, callback)
@@ -42,8 +44,11 @@ def group_update(user: int, text: str = "", reply_to: int | None = None, thread:
     data = message_update(GROUP, text, chat_type="supergroup")
     data["message"]["from"]["id"] = user
     if reply_to is not None:
-        data["message"]["reply_to_message"] = {"message_id": reply_to, "date": 1700000000,
-                                               "chat": {"id": GROUP, "type": "supergroup"}}
+        data["message"]["reply_to_message"] = {
+            "message_id": reply_to,
+            "date": 1700000000,
+            "chat": {"id": GROUP, "type": "supergroup"},
+        }
     if thread is not None:
         data["message"]["message_thread_id"] = thread
         data["message"]["is_topic_message"] = True

@@ -26,19 +26,28 @@ from tests.fakes.viber_api import FakeViber
 
 ROOT = Path(__file__).resolve().parent.parent
 WEBHOOK_SECRET = "s3cret-hook"
-ENV = {"TELEGRAM_BOT_TOKEN": telegram_api.TOKEN, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
-       "VIBER_AUTH_TOKEN": viber_api.TOKEN}
+ENV = {
+    "TELEGRAM_BOT_TOKEN": telegram_api.TOKEN,
+    "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "VIBER_AUTH_TOKEN": viber_api.TOKEN,
+}
 
 
 def config_text(
-    database_url: str, telegram: FakeTelegram | None = None, mode: str = "polling", viber: FakeViber | None = None,
-    extra: str = "", group: int = 0,
+    database_url: str,
+    telegram: FakeTelegram | None = None,
+    mode: str = "polling",
+    viber: FakeViber | None = None,
+    extra: str = "",
+    group: int = 0,
 ) -> str:
     text = f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "{database_url}"\n'
     text += '[web]\nport = 0\npublic_url = "https://bot.example.org"\n'
     if telegram is not None:
-        text += (f'[telegram]\nenabled = true\nmode = "{mode}"\napi_base_url = "{telegram.url}"\n'
-                 f"consultant_chat_id = {group}\n")
+        text += (
+            f'[telegram]\nenabled = true\nmode = "{mode}"\napi_base_url = "{telegram.url}"\n'
+            f"consultant_chat_id = {group}\n"
+        )
     if viber is not None:
         text += f'[viber]\nenabled = true\napi_base_url = "{viber.url}"\n'
     return text + extra
@@ -59,6 +68,7 @@ class Running:
 
     async def handled(self, channel: str, key: str, seconds: float = 15.0) -> None:
         """Wait until the update with `key` is stored and done (its replies sent or queued)."""
+
         async def done() -> bool:
             async with self.database.sessions() as session:
                 status = await session.scalar(
@@ -97,23 +107,38 @@ class Running:
         await eventually(idle, seconds)
         assert await idle(), "the bot did not settle"
 
-    async def post_telegram(self, update: object, secret: str = WEBHOOK_SECRET, content: bytes | None = None,
-                            headers: dict[str, str] | None = None) -> httpx.Response:
+    async def post_telegram(
+        self,
+        update: object,
+        secret: str = WEBHOOK_SECRET,
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         async with httpx.AsyncClient() as client:
             return await client.post(
-                f"{self.url}/telegram", content=json.dumps(update).encode() if content is None else content,
-                headers={"X-Telegram-Bot-Api-Secret-Token": secret, "content-type": "application/json",
-                         **(headers or {})},
+                f"{self.url}/telegram",
+                content=json.dumps(update).encode() if content is None else content,
+                headers={
+                    "X-Telegram-Bot-Api-Secret-Token": secret,
+                    "content-type": "application/json",
+                    **(headers or {}),
+                },
             )
 
-    async def post_viber(self, callback: dict[str, Any] | None = None, content: bytes | None = None,
-                         signature: str | None = None) -> httpx.Response:
+    async def post_viber(
+        self, callback: dict[str, Any] | None = None, content: bytes | None = None, signature: str | None = None
+    ) -> httpx.Response:
         body = json.dumps(callback).encode() if content is None else content
         async with httpx.AsyncClient() as client:
-            return await client.post(f"{self.url}/viber", content=body, headers={
-                "X-Viber-Content-Signature": viber_api.signature_of(body, viber_api.TOKEN) if signature is None
-                else signature,
-            })
+            return await client.post(
+                f"{self.url}/viber",
+                content=body,
+                headers={
+                    "X-Viber-Content-Signature": viber_api.signature_of(body, viber_api.TOKEN)
+                    if signature is None
+                    else signature,
+                },
+            )
 
     async def viber_message(self, callback: dict[str, Any]) -> httpx.Response:
         response = await self.post_viber(callback)
@@ -141,8 +166,12 @@ async def running(text: str, env: dict[str, str] | None = None, folder: Path | N
 
 @asynccontextmanager
 async def bot_on(
-    database_url: str, telegram: FakeTelegram | None = None, mode: str = "polling", viber: FakeViber | None = None,
-    extra: str = "", group: int = 0,
+    database_url: str,
+    telegram: FakeTelegram | None = None,
+    mode: str = "polling",
+    viber: FakeViber | None = None,
+    extra: str = "",
+    group: int = 0,
 ) -> AsyncIterator[Running]:
     async with running(config_text(database_url, telegram, mode, viber, extra, group)) as bot:
         bot.telegram, bot.viber = telegram, viber

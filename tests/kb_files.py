@@ -71,8 +71,13 @@ ENTRY = """\
     source: [facts]
     reviewed: 22 Nov 2026
 """
-SPECIAL_FILES = {"sources.yaml": SOURCES, "organisations.yaml": ORGANISATIONS, "crisis.yaml": CRISIS,
-                 "smalltalk.yaml": SMALLTALK, "topics.yaml": TOPICS}
+SPECIAL_FILES = {
+    "sources.yaml": SOURCES,
+    "organisations.yaml": ORGANISATIONS,
+    "crisis.yaml": CRISIS,
+    "smalltalk.yaml": SMALLTALK,
+    "topics.yaml": TOPICS,
+}
 
 
 def write(folder: Path, name: str, text: str) -> Path:

@@ -56,14 +56,21 @@ def test_a_language_without_paraphrases_still_reaches_its_topics(engine: Engine,
     assert understander.semantic is not None and understander.encoder is not None
     knowledge = engine.knowledge
     kept = {
-        entry_id: replace(entry, titles={k: v for k, v in entry.titles.items() if k != removed},
-                          questions={k: v for k, v in entry.questions.items() if k != removed},
-                          keywords={k: v for k, v in entry.keywords.items() if k != removed})
+        entry_id: replace(
+            entry,
+            titles={k: v for k, v in entry.titles.items() if k != removed},
+            questions={k: v for k, v in entry.questions.items() if k != removed},
+            keywords={k: v for k, v in entry.keywords.items() if k != removed},
+        )
         for entry_id, entry in knowledge.entries.items()
     }
     store = understander.semantic.store
-    model = SemanticModel(store, training_examples(replace(knowledge, entries=kept)),
-                          {e.id: e.topic for e in kept.values()}, cache_dir=None)
+    model = SemanticModel(
+        store,
+        training_examples(replace(knowledge, entries=kept)),
+        {e.id: e.topic for e in kept.values()},
+        cache_dir=None,
+    )
     cases = [c for c in load_cases(DEV, tuple(knowledge.topics)) if c.lang == removed and c.expect in knowledge.topics]
     vectors = understander.encoder.encode([c.text for c in cases], timeout=60.0)
     assert vectors is not None

@@ -79,8 +79,11 @@ def test_forget_in_the_chat_erases_the_user(bot_toml: Path) -> None:
 
 
 def test_unanswered_questions_reach_the_admins_grouped_by_meaning(bot_toml: Path) -> None:
-    questions = ["can my cat get a passport", "how do i get a pet passport for my cat",
-                 "is there a chess club in sofia"]
+    questions = [
+        "can my cat get a passport",
+        "how do i get a pet passport for my cat",
+        "is there a chess club in sofia",
+    ]
     run(bot_toml, "chat", "--user", "u3", stdin="\n".join(questions) + "\n")
     result = run(bot_toml, "kb", "unanswered")
     assert result.returncode == 0, result.stderr
@@ -124,7 +127,8 @@ def test_kb_stats_counts_entries_paraphrases_and_verify(bot_toml: Path) -> None:
     variants = sum("en" in v for e in work for v in knowledge.entries[e].variants.values())
     row = next(line for line in lines if line.startswith("work "))
     assert row.split()[1:4] == [str(len(work)), row.split()[2], f"{len(work)}/{paraphrases}/{variants}"]
-    assert f"rest on a source marked verify (check before going public): {sum(e.verify for e in knowledge.entries.values())}" in result.stdout
+    resting = sum(e.verify for e in knowledge.entries.values())
+    assert f"rest on a source marked verify (check before going public): {resting}" in result.stdout
     assert "due for review" in result.stdout
 
 
@@ -154,20 +158,22 @@ def test_db_upgrade_and_purge(bot_toml: Path) -> None:
 
 
 def test_eval_prints_tables_a_confusion_matrix_and_the_emergency_errors(bot_toml: Path, tmp_path: Path) -> None:
-    cases = [{"text": "he will kill me", "lang": "en", "expect": "emergency"},
-             {"text": "my cat is hungry", "lang": "en", "expect": "emergency"},
-             {"text": "when can I change my GP", "lang": "en", "expect": "health"},
-             {"text": "I want to kill myself", "lang": "en", "expect": "health"}]
+    cases = [
+        {"text": "he will kill me", "lang": "en", "expect": "emergency"},
+        {"text": "my cat is hungry", "lang": "en", "expect": "emergency"},
+        {"text": "when can I change my GP", "lang": "en", "expect": "health"},
+        {"text": "I want to kill myself", "lang": "en", "expect": "health"},
+    ]
     path = tmp_path / "cases.jsonl"
     path.write_text("".join(json.dumps(c) + "\n" for c in cases), encoding="utf-8")
     result = run(bot_toml, "eval", str(path))
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "By language" in out and "By expected label" in out and "emergency recall" in out
-    matrix = out[out.index("Topic confusion"):out.index("Emergencies missed")]
+    matrix = out[out.index("Topic confusion") : out.index("Emergencies missed")]
     assert next(line for line in matrix.splitlines() if line.startswith("health ")).split()[1:5] == [".", ".", ".", "1"]
-    assert "  [en] my cat is hungry" in out[out.index("Emergencies missed"):out.index("False alarms")]
-    assert "  [en] I want to kill myself  -> emergency/suicide" in out[out.index("False alarms"):]
+    assert "  [en] my cat is hungry" in out[out.index("Emergencies missed") : out.index("False alarms")]
+    assert "  [en] I want to kill myself  -> emergency/suicide" in out[out.index("False alarms") :]
 
 
 def test_the_status_question_its_memory_and_its_erasure_through_the_chat(bot_toml: Path) -> None:

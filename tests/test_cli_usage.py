@@ -24,8 +24,12 @@ def toml(tmp_path: Path) -> Path:
     return path
 
 
-def cli(capsys: pytest.CaptureFixture[str], *argv: str, stdin: str | None = None,
-        monkeypatch: pytest.MonkeyPatch | None = None) -> tuple[int, str, str]:
+def cli(
+    capsys: pytest.CaptureFixture[str],
+    *argv: str,
+    stdin: str | None = None,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> tuple[int, str, str]:
     if stdin is not None:
         assert monkeypatch is not None
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
@@ -59,12 +63,16 @@ def test_a_read_only_command_on_an_empty_database_says_what_to_do(
 ) -> None:
     code, out, err = cli(capsys, "--config", str(toml), "queue", "list")
     assert (code, out) == (1, "")
-    assert err == ("migrant-bot: the database is at revision (none: empty), not 0007: "
-                   "run `migrant-bot db upgrade`\n")
+    assert err == ("migrant-bot: the database is at revision (none: empty), not 0007: run `migrant-bot db upgrade`\n")
 
 
-@pytest.mark.parametrize("url", ["postgresql+asyncpg://postgres@127.0.0.1:1/none",
-                                 "postgresql+asyncpg://postgres@127.0.0.1:5432/no_such_database_here"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://postgres@127.0.0.1:1/none",
+        "postgresql+asyncpg://postgres@127.0.0.1:5432/no_such_database_here",
+    ],
+)
 def test_a_database_that_cannot_be_reached_is_one_line(
     url: str, toml: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -74,12 +82,15 @@ def test_a_database_that_cannot_be_reached_is_one_line(
     assert err.startswith("migrant-bot: the database cannot be used (")
 
 
-@pytest.mark.parametrize(("argv", "message"), [
-    (("consultant", "add", "x", "--languages", "ar,xx"), "--languages: xx; configured: bg, en, ru, uk, ar, fa"),
-    (("queue", "list", "--lang", "zz"), "--lang zz: not one of the configured languages"),
-    (("kb", "unanswered", "--days", "-3"), "argument --days: must be at least 1, not -3"),
-    (("chat", "--lang", "xx"), "--lang xx: not one of the configured languages"),
-])
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("consultant", "add", "x", "--languages", "ar,xx"), "--languages: xx; configured: bg, en, ru, uk, ar, fa"),
+        (("queue", "list", "--lang", "zz"), "--lang zz: not one of the configured languages"),
+        (("kb", "unanswered", "--days", "-3"), "argument --days: must be at least 1, not -3"),
+        (("chat", "--lang", "xx"), "--lang xx: not one of the configured languages"),
+    ],
+)
 def test_argument_errors_exit_2_with_one_line(
     argv: tuple[str, ...], message: str, toml: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -90,20 +101,37 @@ def test_argument_errors_exit_2_with_one_line(
 def test_queue_options_explain_themselves(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = cli(capsys, "queue", "list", "--help")
     flat = " ".join(out.split())
-    for text in ("--json one JSON array", "only tickets in this state", "--lang LL only tickets in this language",
-                 "list tickets in NAME's languages first"):
+    for text in (
+        "--json one JSON array",
+        "only tickets in this state",
+        "--lang LL only tickets in this language",
+        "list tickets in NAME's languages first",
+    ):
         assert text in flat
 
 
 def test_a_reply_can_come_from_standard_input_and_times_name_their_zone(
     toml: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cli(capsys, "--config", str(toml), "chat", "--user", "u1", stdin="/consultant\nmy papers\n", monkeypatch=monkeypatch)
+    cli(
+        capsys, "--config", str(toml), "chat", "--user", "u1", stdin="/consultant\nmy papers\n", monkeypatch=monkeypatch
+    )
     cli(capsys, "--config", str(toml), "consultant", "add", "maria", "--languages", "en")
     cli(capsys, "--config", str(toml), "queue", "claim", "1", "--as", "maria")
     answer = "Bring your passport.\n\nAnd the lease."
-    code, out, err = cli(capsys, "--config", str(toml), "queue", "reply", "1", "--as", "maria", "-", stdin=answer,
-                         monkeypatch=monkeypatch)
+    code, _out, err = cli(
+        capsys,
+        "--config",
+        str(toml),
+        "queue",
+        "reply",
+        "1",
+        "--as",
+        "maria",
+        "-",
+        stdin=answer,
+        monkeypatch=monkeypatch,
+    )
     assert code == 0, err
     _, shown, _ = cli(capsys, "--config", str(toml), "queue", "show", "1")
     assert "maria: Bring your passport.\n\nAnd the lease." in shown
@@ -130,15 +158,17 @@ def test_numbers_mean_what_the_screen_shows_last(
 def test_quit_ends_a_scripted_chat_and_a_lone_question_mark_gets_help(
     toml: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, out, _ = cli(capsys, "--config", str(toml), "chat", "--user", "u8", stdin="?\n/quit\nhello\n",
-                    monkeypatch=monkeypatch)
+    _, out, _ = cli(
+        capsys, "--config", str(toml), "chat", "--user", "u8", stdin="?\n/quit\nhello\n", monkeypatch=monkeypatch
+    )
     assert out.startswith("Write your question in a few words")
     assert "Hello!" not in out  # nothing after /quit
 
 
 def test_ctrl_c_ends_the_chat_without_waiting_for_enter(toml: Path) -> None:
-    process = subprocess.Popen(run_cli_args(toml, "chat"), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        run_cli_args(toml, "chat"), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     assert process.stdin is not None
     process.stdin.write("hello\n")
     process.stdin.flush()
@@ -155,8 +185,13 @@ def test_ctrl_c_ends_the_chat_without_waiting_for_enter(toml: Path) -> None:
 def test_output_piped_into_head_ends_quietly(toml: Path) -> None:
     lines = "".join(f"question {n} about insurance\n" for n in range(3000))
     reader = subprocess.Popen(["head", "-n", "1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
-    writer = subprocess.Popen(run_cli_args(toml, "ask", "--json", "-"), stdin=subprocess.PIPE,
-                              stdout=reader.stdin, stderr=subprocess.PIPE, text=True)
+    writer = subprocess.Popen(
+        run_cli_args(toml, "ask", "--json", "-"),
+        stdin=subprocess.PIPE,
+        stdout=reader.stdin,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert reader.stdin is not None
     reader.stdin.close()
     _, err = writer.communicate(lines, timeout=120)
@@ -170,9 +205,14 @@ def test_run_does_not_chatter_before_its_one_line_error(toml: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         with toml.open("a") as config:
-            config.write(f'[telegram]\nenabled = true\n[web]\nport = {port}\n')
-        result = subprocess.run(run_cli_args(toml, "run"), capture_output=True, text=True, timeout=60,
-                                env={**os.environ, "TELEGRAM_BOT_TOKEN": "1:x"})
+            config.write(f"[telegram]\nenabled = true\n[web]\nport = {port}\n")
+        result = subprocess.run(
+            run_cli_args(toml, "run"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "TELEGRAM_BOT_TOKEN": "1:x"},
+        )
     assert result.returncode == 2, result.stderr
     assert result.stderr.splitlines() == [
         f"migrant-bot: {toml}: [web] host, port: cannot serve on 127.0.0.1:{port} (Address already in use)"

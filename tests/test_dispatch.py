@@ -39,7 +39,7 @@ async def ticket_with_reply(database: Database, text: str = "the answer", user: 
         await store.add_consultant(ConsultantInfo("maria", ("en",)))
     desk = Desk(store, I18n(LANGUAGES), HandoffSection())
     await desk.open(Address("fake", user), "en", "asked_human", None, ["question"])
-    ticket = [t for t in await store.list_tickets() if t.status == "waiting"][0]
+    ticket = next(t for t in await store.list_tickets() if t.status == "waiting")
     await store.claim(ticket.id, "maria")
     await desk.reply(ticket.id, "maria", text)
     return desk, ticket.id
@@ -144,11 +144,13 @@ async def test_two_dispatchers_never_deliver_one_message_twice(database_url: str
     other = Database(database_url)
     senders = [FakeSender(), FakeSender()]
     try:
-        dispatchers = [Dispatcher(SqlOutbox(db, name), {"fake": s})
-                       for db, s, name in zip((database, other), senders, ("one", "two"))]
+        dispatchers = [
+            Dispatcher(SqlOutbox(db, name), {"fake": s})
+            for db, s, name in zip((database, other), senders, ("one", "two"), strict=True)
+        ]
 
         async def drain(dispatcher: Dispatcher) -> None:
-            while await dispatcher.deliver_once("fake", limit=3):
+            while await dispatcher.deliver_once("fake", limit=3):  # noqa: ASYNC110 (yield to the other, no wait)
                 await asyncio.sleep(0)
 
         await asyncio.gather(*(drain(d) for d in dispatchers))

@@ -7,8 +7,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.storage.models import Feedback, User
-from tests.group_desk import GROUP, Desk, open_ticket
 from tests.fakes.telegram_api import FakeTelegram, callback_update, message_update
+from tests.group_desk import GROUP, Desk, open_ticket
 from tests.harness import bot_on
 
 SECRET_WORDS = "PASSPORT-XK4471902"
@@ -60,8 +60,11 @@ async def test_forget_takes_the_words_out_of_the_consultants_group(desk: Desk) -
     await desk.migrant(f"and my {SECRET_WORDS}")
     await desk.migrant(photo=[{"file_id": "PASS1", "file_unique_id": "p", "width": 1, "height": 1}])
     await desk.group.feed_once()
-    forwarded = [c.result["message_id"] for c in desk.fake.calls
-                 if c.method in ("sendMessage", "sendPhoto") and int(c.params["chat_id"]) == GROUP][1:]
+    forwarded = [
+        c.result["message_id"]
+        for c in desk.fake.calls
+        if c.method in ("sendMessage", "sendPhoto") and int(c.params["chat_id"]) == GROUP
+    ][1:]
     assert len(forwarded) == 2
     await desk.migrant("/forget")
     await desk.group.feed_once()

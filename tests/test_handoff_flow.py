@@ -7,7 +7,7 @@ import pytest
 from bot.app import build_engine
 from bot.config import Config
 from bot.core.engine import Engine
-from bot.core.handoff import ConsultantInfo, Desk, DeskError
+from bot.core.handoff import ConsultantInfo, Desk, DeskError, TicketInfo
 from bot.i18n import I18n
 from bot.storage.database import Database
 from bot.storage.desk import SqlDesk
@@ -29,9 +29,13 @@ async def say(chat: Engine, text: str = "", payload: str | None = None) -> list[
     return await chat.handle(Inbound(ME, text=text, payload=payload))
 
 
-async def tickets(chat: Engine, status: str | None = None):  # type: ignore[no-untyped-def]
-    assert chat.desk is not None
-    return await chat.desk.store.list_tickets(status)  # type: ignore[attr-defined]
+def store_of(chat: Engine) -> SqlDesk:
+    assert chat.desk is not None and isinstance(chat.desk.store, SqlDesk)
+    return chat.desk.store
+
+
+async def tickets(chat: Engine, status: str | None = None) -> list[TicketInfo]:
+    return await store_of(chat).list_tickets(status)
 
 
 async def test_an_emergency_gets_112_first_then_an_urgent_ticket(chat: Engine) -> None:
@@ -49,7 +53,7 @@ async def test_consultant_command_opens_a_ticket_and_the_next_message_joins_it(c
     assert joined.text == "Added to your question. A consultant will read it."
     [ticket] = await tickets(chat)
     assert ticket.reason == "asked_human"
-    _, lines = await chat.desk.store.show(ticket.id)  # type: ignore[union-attr]
+    _, lines = await store_of(chat).show(ticket.id)
     assert [line.text for line in lines] == ["do I need health insurance?"]
 
 
@@ -66,11 +70,13 @@ async def test_asking_for_a_person_in_words_opens_a_ticket_with_the_earlier_ques
     [ack] = await say(chat, "I want to talk to a person")
     assert "Please write your question" not in ack.text
     [ticket] = await tickets(chat)
-    _, lines = await chat.desk.store.show(ticket.id)  # type: ignore[union-attr]
+    _, lines = await store_of(chat).show(ticket.id)
     assert [line.text for line in lines] == ["can my cat get a passport"]
 
 
-@pytest.mark.parametrize(("payload", "reason"), [("h", "asked_human"), ("h:l", "low_confidence"), ("n", "low_confidence")])
+@pytest.mark.parametrize(
+    ("payload", "reason"), [("h", "asked_human"), ("h:l", "low_confidence"), ("n", "low_confidence")]
+)
 async def test_consultant_buttons_open_tickets_with_their_reason(chat: Engine, payload: str, reason: str) -> None:
     await say(chat, "hello")
     await say(chat, payload=payload)
@@ -91,7 +97,7 @@ async def test_thumbs_down_after_a_closed_ticket_opens_a_new_one(chat: Engine) -
     [ticket] = await tickets(chat)
     desk = chat.desk
     assert desk is not None
-    await desk.store.claim(ticket.id, "maria")  # type: ignore[attr-defined]
+    await store_of(chat).claim(ticket.id, "maria")
     await desk.close(ticket.id, "maria")
     [thanks] = await say(chat, payload=f"f:+:{ticket.id}")
     assert thanks.text == "Thank you for telling us!"
@@ -103,8 +109,9 @@ async def test_thumbs_down_after_a_closed_ticket_opens_a_new_one(chat: Engine) -
 async def test_a_thank_you_after_closing_does_not_reopen_the_ticket(chat: Engine) -> None:
     await say(chat, "/consultant")
     [ticket] = await tickets(chat)
-    await chat.desk.store.claim(ticket.id, "maria")  # type: ignore[union-attr]
-    await chat.desk.close(ticket.id, "maria")  # type: ignore[union-attr]
+    await store_of(chat).claim(ticket.id, "maria")
+    assert chat.desk is not None
+    await chat.desk.close(ticket.id, "maria")
     [reply] = await say(chat, "thank you!")
     assert reply.text.startswith("You are welcome")
     assert await tickets(chat) == []
@@ -140,10 +147,16 @@ async def test_an_urgent_ticket_withdrawn_stays_in_the_queue_until_a_consultant_
     assert answer.text.startswith(answer_of("health-emergency-care", "en")[:40])
 
 
-@pytest.mark.parametrize(("text", "start"), [
-    ("ok", "Good. Anything else?"), ("okay", "Good. Anything else?"), ("yes", "Please write your question"),
-    ("no", "All right."), ("thanks", "You are welcome"),
-])
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [
+        ("ok", "Good. Anything else?"),
+        ("okay", "Good. Anything else?"),
+        ("yes", "Please write your question"),
+        ("no", "All right."),
+        ("thanks", "You are welcome"),
+    ],
+)
 async def test_short_answers_get_fitting_replies(chat: Engine, text: str, start: str) -> None:
     [reply] = await say(chat, text)
     assert reply.text.startswith(start)

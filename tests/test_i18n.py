@@ -37,7 +37,12 @@ def test_every_catalog_is_complete_and_not_fuzzy(language: str) -> None:
 
 def test_language_names_come_from_babel_in_their_own_language() -> None:
     assert [language_name(code) for code in LANGUAGES] == [
-        "Български", "English", "Русский", "Українська", "العربية", "فارسی"
+        "Български",
+        "English",
+        "Русский",
+        "Українська",
+        "العربية",
+        "فارسی",
     ]
 
 

@@ -22,8 +22,15 @@ async def test_two_processes_deliver_each_outbox_message_once(database_url: str,
     await fake.start()
     try:
         workers = [
-            await asyncio.create_subprocess_exec(sys.executable, "-m", "tests.fakes.outbox_worker", database_url,
-                                                 fake.url, owner, stderr=asyncio.subprocess.PIPE)
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tests.fakes.outbox_worker",
+                database_url,
+                fake.url,
+                owner,
+                stderr=asyncio.subprocess.PIPE,
+            )
             for owner in ("first", "second")
         ]
         results = [await asyncio.wait_for(worker.communicate(), 180) for worker in workers]

@@ -23,8 +23,9 @@ GREETING = "Hello! Ask me your question in your own words, or choose a topic."
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtualenv with the wheel built from this checkout; the path of its `migrant-bot`."""
     home = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(home), str(ROOT)],
-                   check=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(home), str(ROOT)], check=True
+    )
     (wheel,) = home.glob("migrant_bot-*.whl")
     venv.create(home / "venv", with_pip=True)
     subprocess.run([str(home / "venv" / "bin" / "pip"), "install", "--quiet", str(wheel)], check=True)
@@ -32,10 +33,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("language", ["ru", "ar"])
-def test_the_installed_wheel_chats_in_the_language_from_an_empty_folder(installed: Path, tmp_path: Path,
-                                                                       language: str) -> None:
-    result = subprocess.run([str(installed), "chat", "--lang", language], input="hello\n", cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120, check=False)
+def test_the_installed_wheel_chats_in_the_language_from_an_empty_folder(
+    installed: Path, tmp_path: Path, language: str
+) -> None:
+    result = subprocess.run(
+        [str(installed), "chat", "--lang", language],
+        input="hello\n",
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     greeting = I18n((language,)).gettext(language)(GREETING)
     assert greeting != GREETING
@@ -50,9 +59,16 @@ def test_without_a_config_the_shipped_knowledge_base_is_used(tmp_path: Path, mon
 def test_a_language_without_its_catalog_stops_the_bot_naming_the_file(tmp_path: Path) -> None:
     config = tmp_path / "bot.toml"
     config.write_text('[bot]\nlanguages = ["en", "de"]\n')
-    result = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "ask", "hello"], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "ask", "hello"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         f"migrant-bot: {ROOT / 'bot' / 'translations' / 'de' / 'LC_MESSAGES' / 'messages.po'}: "
-        "the catalog of the configured language 'de' is missing"]
+        "the catalog of the configured language 'de' is missing"
+    ]

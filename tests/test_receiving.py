@@ -75,10 +75,12 @@ async def test_updates_a_dead_process_left_are_taken_over_emergencies_first(
     database = Database(sqlite(tmp_path))
     await database.upgrade()
     dead = SqlInbox(database, "dead-process")
-    updates = [message_update(CHAT, "is emergency care free if i have no insurance"),
-               message_update(CHAT, "and where is the office"),
-               message_update(CHAT + 1, "he is going to kill me")]
-    for pending, urgent in zip(updates, (False, False, True)):
+    updates = [
+        message_update(CHAT, "is emergency care free if i have no insurance"),
+        message_update(CHAT, "and where is the office"),
+        message_update(CHAT + 1, "he is going to kill me"),
+    ]
+    for pending, urgent in zip(updates, (False, False, True), strict=True):
         chat = str(pending["message"]["chat"]["id"])
         await dead.store(Arrival("telegram", str(pending["update_id"]), chat, json.dumps(pending), urgent))
     async with database.sessions.begin() as session:
@@ -90,7 +92,7 @@ async def test_updates_a_dead_process_left_are_taken_over_emergencies_first(
     order = [int(m["chat_id"]) for m in fake.sent()]
     assert order[0] == CHAT + 1 and "112" in fake.sent(CHAT + 1)[0]["text"]
     first = answer_of("health-emergency-care", "en")[:30]
-    assert [m["text"][:30] for m in fake.sent(CHAT)][0] == first  # the chat's own order is kept
+    assert next(m["text"][:30] for m in fake.sent(CHAT)) == first  # the chat's own order is kept
 
 
 def update_lease(when: object) -> Any:
@@ -178,8 +180,11 @@ async def test_bodies_over_the_limit_are_refused_before_they_are_read(fake: Fake
         async with httpx.AsyncClient() as client:
             for path in ("/telegram", "/viber", "/healthz"):
                 assert (await client.post(bot.url + path, content=huge)).status_code == 413, path
-            streamed = await client.post(bot.url + "/telegram", content=chunks(),  # no length said: counted
-                                         headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
+            streamed = await client.post(
+                bot.url + "/telegram",
+                content=chunks(),  # no length said: counted
+                headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET},
+            )
             assert streamed.status_code == 413
             assert (await client.get(bot.url + "/healthz")).status_code == 200
     assert await inbox_rows(bot.database) == []
@@ -189,12 +194,22 @@ def hostile_bodies(rng: random.Random) -> list[bytes]:
     """Bodies an authentic webhook might carry that are broken in every way we could think of."""
     base = message_update(CHAT, "hello")
     bodies: list[Any] = [
-        "[" * 50_000 + "]" * 50_000, {"update_id": 1, "message": {"date": 10**30, "chat": {"id": 1}}},
+        "[" * 50_000 + "]" * 50_000,
+        {"update_id": 1, "message": {"date": 10**30, "chat": {"id": 1}}},
         {"update_id": 2, "message": {"date": float("1e300"), "chat": {"id": 1, "type": "private"}}},
-        {**base, "update_id": 3, "message": {**base["message"], "from": {**base["message"]["from"],
-                                                                         "language_code": 7}}},
+        {
+            **base,
+            "update_id": 3,
+            "message": {**base["message"], "from": {**base["message"]["from"], "language_code": 7}},
+        },
         {**base, "update_id": 4, "message": {**base["message"], "text": "\ud800 lone"}},
-        {"update_id": "five"}, {"update_id": None}, [], "", 12, None, {"update_id": 6, "callback_query": "x"},
+        {"update_id": "five"},
+        {"update_id": None},
+        [],
+        "",
+        12,
+        None,
+        {"update_id": 6, "callback_query": "x"},
         {"update_id": 7, "message": {"chat": {"id": "abc", "type": 5}, "date": "yesterday"}},
         {"update_id": 8, "message": {**base["message"], "text": {"nested": ["deep"]}}},
     ]
@@ -220,11 +235,14 @@ async def test_an_authentic_webhook_with_a_broken_body_never_gets_a_5xx(
     rng = random.Random(9)
     async with bot_on(sqlite(tmp_path), fake, "webhook", viber=viber_fake) as bot:
         statuses = [(await bot.post_telegram(None, content=body)).status_code for body in hostile_bodies(rng)]
-        viber_bodies = [b"[" * 50_000, json.dumps({"event": "message", "message_token": 1}).encode(),
-                        json.dumps({"event": "conversation_started", "message_token": 2, "user": 5}).encode(),
-                        json.dumps({**conversation_started("u="), "user": {"id": "u=", "language": 7}}).encode(),
-                        json.dumps({**message("u=", "hi"), "sender": {"id": None}}).encode(),
-                        json.dumps({**message("u=", "\ud800"), "message_token": 77}).encode("utf-8", "surrogatepass")]
+        viber_bodies = [
+            b"[" * 50_000,
+            json.dumps({"event": "message", "message_token": 1}).encode(),
+            json.dumps({"event": "conversation_started", "message_token": 2, "user": 5}).encode(),
+            json.dumps({**conversation_started("u="), "user": {"id": "u=", "language": 7}}).encode(),
+            json.dumps({**message("u=", "hi"), "sender": {"id": None}}).encode(),
+            json.dumps({**message("u=", "\ud800"), "message_token": 77}).encode("utf-8", "surrogatepass"),
+        ]
         statuses += [(await bot.post_viber(content=body)).status_code for body in viber_bodies]
         assert all(status in (200, 400) for status in statuses), sorted(set(statuses))
         await bot.telegram_update(message_update(CHAT + 9, "is emergency care free if i have no insurance"))
@@ -235,7 +253,7 @@ async def test_when_too_much_waits_the_webhook_asks_to_come_back_later(fake: Fak
     fake.hanging.add(CHAT)
     async with bot_on(sqlite(tmp_path), fake, "webhook") as bot:
         assert bot.app.intake is not None
-        bot.app.intake._backlog = 3  # noqa: SLF001  # a small backlog, to reach it with a few updates
+        bot.app.intake._backlog = 3  # a small backlog, to reach it with a few updates
         statuses = [(await bot.post_telegram(message_update(CHAT, f"m{n}"))).status_code for n in range(5)]
         fake.let_go()
     assert statuses == [200, 200, 200, 503, 503]

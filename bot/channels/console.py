@@ -32,7 +32,12 @@ class ConsoleChannel:
     max_length = 4096
 
     def __init__(
-        self, handle: Handler, user: str, stdin: TextIO, stdout: TextIO, interactive: bool,
+        self,
+        handle: Handler,
+        user: str,
+        stdin: TextIO,
+        stdout: TextIO,
+        interactive: bool,
         language_hint: str | None = None,
     ) -> None:
         self._handle = handle

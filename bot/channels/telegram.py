@@ -84,11 +84,19 @@ def connect(token: str, api_base_url: str) -> Bot:
     twice that for a free connection."""
     api = api_base_url.rstrip("/")
     request = HTTPXRequest(
-        connection_pool_size=API_CONNECTIONS, connect_timeout=CALL_TIMEOUT, read_timeout=CALL_TIMEOUT,
-        write_timeout=CALL_TIMEOUT, pool_timeout=2 * CALL_TIMEOUT,
+        connection_pool_size=API_CONNECTIONS,
+        connect_timeout=CALL_TIMEOUT,
+        read_timeout=CALL_TIMEOUT,
+        write_timeout=CALL_TIMEOUT,
+        pool_timeout=2 * CALL_TIMEOUT,
     )
-    return Bot(token, base_url=f"{api}/bot", base_file_url=f"{api}/file/bot", request=request,
-               get_updates_request=HTTPXRequest(connect_timeout=CALL_TIMEOUT, read_timeout=CALL_TIMEOUT))
+    return Bot(
+        token,
+        base_url=f"{api}/bot",
+        base_file_url=f"{api}/file/bot",
+        request=request,
+        get_updates_request=HTTPXRequest(connect_timeout=CALL_TIMEOUT, read_timeout=CALL_TIMEOUT),
+    )
 
 
 def update_of(data: object, bot: Bot) -> Update:
@@ -106,8 +114,12 @@ def update_of(data: object, bot: Bot) -> Update:
 
 def lane_of(data: dict[str, object]) -> str:
     """The lane an update belongs to: its chat, else its sender, else its own id."""
-    for path in (("message", "chat", "id"), ("callback_query", "message", "chat", "id"), ("message", "from", "id"),
-                 ("callback_query", "from", "id")):
+    for path in (
+        ("message", "chat", "id"),
+        ("callback_query", "message", "chat", "id"),
+        ("message", "from", "id"),
+        ("callback_query", "from", "id"),
+    ):
         found = _at(data, *path)
         if isinstance(found, (int, str)) and not isinstance(found, bool):
             return str(found)
@@ -141,7 +153,11 @@ class TelegramChannel:
             data = json.loads(body)
         except RecursionError as exc:  # nested past what the JSON parser follows
             raise ValueError("not a Telegram update: nested too deeply") from exc
-        if not isinstance(data, dict) or not isinstance(data.get("update_id"), int) or isinstance(data["update_id"], bool):
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("update_id"), int)
+            or isinstance(data["update_id"], bool)
+        ):
             raise ValueError("not a Telegram update: no update_id")
         return Received(CHANNEL, str(data["update_id"]), lane_of(data), body, self._inbound(data))
 
@@ -155,10 +171,16 @@ class TelegramChannel:
             return None
         address = Address(CHANNEL, str(chat.get("id")))
         if isinstance(query, dict):
-            return Inbound(address, payload=str(query.get("data") or ""), language_hint=_hint(_at(query, "from", "language_code")))
+            return Inbound(
+                address, payload=str(query.get("data") or ""), language_hint=_hint(_at(query, "from", "language_code"))
+            )
         text = message.get("text") or message.get("caption") or ""
-        return Inbound(address, text=text if isinstance(text, str) else "",
-                       language_hint=_hint(_at(message, "from", "language_code")), attachment=attachment_of(message))
+        return Inbound(
+            address,
+            text=text if isinstance(text, str) else "",
+            language_hint=_hint(_at(message, "from", "language_code")),
+            attachment=attachment_of(message),
+        )
 
     async def process(self, received: Received, handle: Handler) -> list[Outbound]:
         update = update_of(json.loads(received.body), self.bot)
@@ -177,7 +199,7 @@ class TelegramChannel:
         except TelegramError as exc:  # an expired query cannot be answered; the press is still handled
             log.info("callback query not answered: %s", exc)
 
-    async def updates(self, stop: asyncio.Event, timeout: int = 25) -> AsyncIterator[list[Received]]:
+    async def updates(self, stop: asyncio.Event, long_poll: int = 25) -> AsyncIterator[list[Received]]:
         """Long polling until `stop`, a batch at a time; a stop interrupts the wait for updates, never a batch.
 
         Telegram counts an update as delivered once a later getUpdates asks past it: the caller stores a batch
@@ -188,10 +210,13 @@ class TelegramChannel:
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
-                fetch = asyncio.ensure_future(self.bot.do_api_request(
-                    "getUpdates", {"offset": offset, "timeout": timeout, "allowed_updates": list(ALLOWED_UPDATES)},
-                    read_timeout=timeout + CALL_TIMEOUT,
-                ))
+                fetch = asyncio.ensure_future(
+                    self.bot.do_api_request(
+                        "getUpdates",
+                        {"offset": offset, "timeout": long_poll, "allowed_updates": list(ALLOWED_UPDATES)},
+                        read_timeout=long_poll + CALL_TIMEOUT,
+                    )
+                )
                 await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 if not fetch.done():
                     fetch.cancel()

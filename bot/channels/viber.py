@@ -44,11 +44,15 @@ Receipt = Callable[[str, str], Awaitable[bool]]
 _RECEIPTS = {ViberDeliveredRequest: "delivered", ViberSeenRequest: "seen", ViberFailedRequest: "failed"}
 
 
-async def call(client: httpx.AsyncClient, api_base_url: str, token: str, method: str, payload: dict[str, object]) -> dict[str, object]:
+async def call(
+    client: httpx.AsyncClient, api_base_url: str, token: str, method: str, payload: dict[str, object]
+) -> dict[str, object]:
     """POST one Viber REST API method; transport trouble becomes a (retryable) DeliveryError."""
     try:
         response = await client.post(
-            f"{api_base_url.rstrip('/')}/{method}", json=payload, headers={"X-Viber-Auth-Token": token},
+            f"{api_base_url.rstrip('/')}/{method}",
+            json=payload,
+            headers={"X-Viber-Auth-Token": token},
             timeout=CALL_TIMEOUT,
         )
         response.raise_for_status()
@@ -74,8 +78,14 @@ def keyboard(buttons: tuple[Button, ...]) -> dict[str, object] | None:
         "Type": "keyboard",
         "DefaultHeight": False,
         "Buttons": [
-            {"Columns": 3 if len(b.label) <= 3 else 6, "Rows": 1, "ActionType": "reply", "ActionBody": PRESS + b.payload,
-             "Text": b.label[:250], "Silent": True}
+            {
+                "Columns": 3 if len(b.label) <= 3 else 6,
+                "Rows": 1,
+                "ActionType": "reply",
+                "ActionBody": PRESS + b.payload,
+                "Text": b.label[:250],
+                "Silent": True,
+            }
             for b in buttons
         ],
     }
@@ -99,8 +109,14 @@ class ViberChannel:
     max_length = 7000
 
     def __init__(
-        self, token: str, api_base_url: str, sender_name: str, sender_avatar: str, client: httpx.AsyncClient,
-        deactivate: Deactivate, receipt: Receipt,
+        self,
+        token: str,
+        api_base_url: str,
+        sender_name: str,
+        sender_avatar: str,
+        client: httpx.AsyncClient,
+        deactivate: Deactivate,
+        receipt: Receipt,
     ) -> None:
         self._token = token
         self._api = api_base_url.rstrip("/")
@@ -134,8 +150,9 @@ class ViberChannel:
         if isinstance(request, ViberMessageRequest):
             return self._message_inbound(request)
         if isinstance(request, (ViberSubscribedRequest, ViberConversationStartedRequest)):
-            return Inbound(Address(CHANNEL, str(request.user.id)), text="/start",
-                           language_hint=_text(request.user.language))
+            return Inbound(
+                Address(CHANNEL, str(request.user.id)), text="/start", language_hint=_text(request.user.language)
+            )
         return None
 
     async def process(self, received: Received, handle: Handler) -> list[Outbound]:
@@ -156,12 +173,14 @@ class ViberChannel:
         hint = _text(request.sender.language)
         text = str(message.get("text") or "")
         if kind == "text" and text.startswith(PRESS):
-            return Inbound(address, payload=text[len(PRESS):], language_hint=hint)
+            return Inbound(address, payload=text[len(PRESS) :], language_hint=hint)
         if kind == "text":
             return Inbound(address, text=text, language_hint=hint)
         if kind == "location":
             location = message.get("location") or {}
-            where = f"location {location.get('lat')},{location.get('lon')}" if isinstance(location, dict) else "location"
+            where = (
+                f"location {location.get('lat')},{location.get('lon')}" if isinstance(location, dict) else "location"
+            )
             return Inbound(address, attachment=where, language_hint=hint)
         link = next((str(message[k]) for k in MEDIA_URL_KEYS if message.get(k)), "")
         return Inbound(address, text=text, attachment=f"{kind} {link}".strip(), language_hint=hint)

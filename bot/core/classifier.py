@@ -120,9 +120,7 @@ class _Index:
             if len(word) >= FUZZY_MIN_LEN and not word.isdigit():
                 self.words.setdefault((word[0], len(word)), []).append(word)
         for index, folded in enumerate(folded_docs):
-            self.docs.append(
-                [_Doc(index, t, frozenset(s), sum(self.idf[x] for x in s) or 1.0) for t, s in folded if s]
-            )
+            self.docs.append([_Doc(index, t, frozenset(s), sum(self.idf[x] for x in s) or 1.0) for t, s in folded if s])
             self.sorted_docs.append([sorted_words(doc.text) for doc in self.docs[-1]])
 
     def _resolve(self, word: str) -> tuple[str | None, float]:

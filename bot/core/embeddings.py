@@ -67,7 +67,8 @@ class EmbeddingStore:
             self._embed(todo, progress)
         rows = [self._known[text_key(t)] for t in ready]
         matrix = np.asarray(rows, dtype=np.float32)
-        return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-6)
+        unit: np.ndarray = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-6)
+        return unit
 
     def _embed(self, texts: list[str], progress: bool) -> None:
         started = time.monotonic()
@@ -99,6 +100,8 @@ def _progress(done: int, total: int, elapsed: float) -> None:
     width = 30
     filled = width * done // total
     left = elapsed / done * (total - done)
-    sys.stderr.write(f"\rembedding the knowledge base [{'#' * filled}{'.' * (width - filled)}] "
-                     f"{done}/{total}, about {left:.0f} s left ")
+    sys.stderr.write(
+        f"\rembedding the knowledge base [{'#' * filled}{'.' * (width - filled)}] "
+        f"{done}/{total}, about {left:.0f} s left "
+    )
     sys.stderr.flush()

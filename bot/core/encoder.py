@@ -136,8 +136,9 @@ class WorkerEncoder:
         self._deaths.append(time.monotonic())
         if len(texts) == 1:
             self._poisoned.add(text_key(texts[0]))
-        log.warning("the sentence encoder failed (%s): this message is understood without it; restarting it",
-                    type(exc).__name__)
+        log.warning(
+            "the sentence encoder failed (%s): this message is understood without it; restarting it", type(exc).__name__
+        )
 
     def _stop(self) -> None:
         if self._process is not None:

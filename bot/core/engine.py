@@ -31,7 +31,11 @@ def _saved_status(state: UserState) -> Status | None:
 
 class Engine:
     def __init__(
-        self, understander: Understander, bot: BotSection, store: UserStore | None = None, desk: Desk | None = None,
+        self,
+        understander: Understander,
+        bot: BotSection,
+        store: UserStore | None = None,
+        desk: Desk | None = None,
     ) -> None:
         self.understander = understander
         self.knowledge = understander.knowledge
@@ -114,13 +118,20 @@ class Engine:
             return await self._command(store, inbound, state, text)
         # the encoder takes milliseconds of CPU: in a thread, so other chats go on meanwhile
         understanding = await asyncio.to_thread(
-            self.understand, text, state.language if state.chosen else None, state.language, inbound.language_hint,
+            self.understand,
+            text,
+            state.language if state.chosen else None,
+            state.language,
+            inbound.language_hint,
         )
         if log.isEnabledFor(logging.DEBUG):
             log.debug("message %r -> %s", text, understanding)
         log.info(
             "%s %s lang=%s entry=%s confidence=%.2f",
-            inbound.address.channel, understanding.action, understanding.lang, understanding.entry,
+            inbound.address.channel,
+            understanding.action,
+            understanding.lang,
+            understanding.entry,
             understanding.confidence,
         )
         routed = await self._to_desk(self.desk, inbound, state, text, understanding) if self.desk else None
@@ -129,14 +140,21 @@ class Engine:
         else:
             reply = self.message_for(understanding)
         to_faq = routed is None and understanding.detail != "asked_human"
-        await store.record_turn(inbound.address, Turn(
-            understanding.action, understanding.entry, understanding.lang,
-            detected_language=understanding.lang
-            if understanding.language_source == "detected" and understanding.lang != state.language else None,
-            question=text if to_faq and self.desk is not None and understanding.action != "smalltalk" else None,
-            unanswered=(text, understanding.confidence)
-            if to_faq and understanding.action in ("handoff", "suggest") else None,
-        ))
+        await store.record_turn(
+            inbound.address,
+            Turn(
+                understanding.action,
+                understanding.entry,
+                understanding.lang,
+                detected_language=understanding.lang
+                if understanding.language_source == "detected" and understanding.lang != state.language
+                else None,
+                question=text if to_faq and self.desk is not None and understanding.action != "smalltalk" else None,
+                unanswered=(text, understanding.confidence)
+                if to_faq and understanding.action in ("handoff", "suggest")
+                else None,
+            ),
+        )
         return routed or [self.outbound(inbound, understanding.lang, reply)]
 
     def _entry_message(self, language: str, entry_id: str, state: UserState) -> Message:
@@ -149,7 +167,7 @@ class Engine:
     async def _status_press(self, store: UserStore, inbound: Inbound, language: str, payload: str) -> Message | None:
         """The status buttons (bot.core.status), or None when the payload is no valid one of them."""
         if payload.startswith(status_payloads.ASKED):
-            code, _, entry_id = payload[len(status_payloads.ASKED):].partition(":")
+            code, _, entry_id = payload[len(status_payloads.ASKED) :].partition(":")
             status = Status.from_code(code)
             if entry_id not in self.knowledge.entries or (status is None and code != status_payloads.UNKNOWN):
                 return None
@@ -208,7 +226,9 @@ class Engine:
                 message = self.replies.handoff_unavailable(language)
             else:
                 reason = {payloads.HANDOFF: "asked_human", payloads.AFTER_THUMBS_DOWN: "negative_feedback"}
-                message = await self.desk.open(inbound.address, language, reason.get(payload, "low_confidence"), None, [])
+                message = await self.desk.open(
+                    inbound.address, language, reason.get(payload, "low_confidence"), None, []
+                )
         elif payload.startswith(payloads.FEEDBACK) and self._feedback_target(value) is not None:
             message = await self._feedback(store, inbound, language, value)
         else:

@@ -113,7 +113,7 @@ class DeskStore(Protocol):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class Desk:
@@ -167,8 +167,10 @@ class Desk:
             opening = self.hours.next_opening(now)
             when = local_moment(opening, self.hours.zone, language)
             lines.append(
-                _("Consultants work: {hours}.").format(hours=hours) + " "
-                + _("They will read your message at the next opening: {when}.").format(when=when) + " "
+                _("Consultants work: {hours}.").format(hours=hours)
+                + " "
+                + _("They will read your message at the next opening: {when}.").format(when=when)
+                + " "
                 + expect.format(n=within)
             )
         if texts:
@@ -209,7 +211,9 @@ class Desk:
         ticket = await self.store.cancel(address)
         if ticket is None:
             return Message(_("You have no open question for a consultant."))
-        return Message(_("Your question {ref} is withdrawn. Write any time if you need us.").format(ref=ticket.pseudonym))
+        return Message(
+            _("Your question {ref} is withdrawn. Write any time if you need us.").format(ref=ticket.pseudonym)
+        )
 
     # -- the consultant's side -------------------------------------------------------------------------------
 
@@ -224,7 +228,9 @@ class Desk:
 
     def _close_notice(self, ticket: TicketInfo, _consultant: ConsultantInfo, message_id: int) -> list[Notice]:
         _ = self._i18n.gettext(ticket.language)
-        closed = _("Your question {ref} is closed. If you need more help, just write here.").format(ref=ticket.pseudonym)
+        closed = _("Your question {ref} is closed. If you need more help, just write here.").format(
+            ref=ticket.pseudonym
+        )
         ask = _("Did this help?")
         buttons = (Button("👍", f"{FEEDBACK}+:{ticket.id}"), Button("👎", f"{FEEDBACK}-:{ticket.id}"))
         return [

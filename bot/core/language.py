@@ -102,8 +102,9 @@ class LanguageDetector:
             for profile in profiles:
                 # a short sample stands for a whole language: weigh it like the others, or every unseen gram
                 # would sink it under the smoothing that the big profiles can afford
-                profile.fit(max(len(vocabulary), 1), typical / max(sum(profile.counts.values()), 1)
-                            if profile.foreign else 1.0)
+                profile.fit(
+                    max(len(vocabulary), 1), typical / max(sum(profile.counts.values()), 1) if profile.foreign else 1.0
+                )
 
     def _add(self, script: str, profile: _Profile, vocabulary: set[str]) -> None:
         vocabulary.update(profile.counts)
@@ -128,5 +129,6 @@ class LanguageDetector:
         weights = [math.exp((s - best) / _TEMPERATURE) for s in scores]
         top = max(range(len(profiles)), key=lambda i: scores[i])
         best_profile = profiles[top]
-        return Detection(best_profile.language, weights[top] / sum(weights), best_profile.translit,
-                         best_profile.foreign)
+        return Detection(
+            best_profile.language, weights[top] / sum(weights), best_profile.translit, best_profile.foreign
+        )

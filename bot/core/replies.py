@@ -1,9 +1,9 @@
 """What the bot says, per action, in the user's language: text through gettext, FAQ text from the knowledge base.
 
-Button payloads are short codes (Telegram allows 64 bytes): `e:<entry>`, `t:<topic>`, `l:<lang>`, `m` (topic
-menu), `h` (ask a consultant), `h:l` (accept the offer of a consultant after no good answer), `h:n` (the same after 👎), `n` (none
-of these suggestions), `f:+:<ticket>` / `f:-:<ticket>` (did the consultant's answer help), `f:+:e:<entry>` /
-`f:-:e:<entry>` (did this FAQ answer help).
+Button payloads are short codes (Telegram allows 64 bytes): `e:<entry>`, `t:<topic>`, `l:<lang>`, `m` (topic menu),
+`h` (ask a consultant), `h:l` (accept the offer of a consultant after no good answer), `h:n` (the same after 👎),
+`n` (none of these suggestions), `f:+:<ticket>` / `f:-:<ticket>` (did the consultant's answer help),
+`f:+:e:<entry>` / `f:-:e:<entry>` (did this FAQ answer help).
 """
 
 from __future__ import annotations
@@ -62,8 +62,9 @@ class Replies:
     def language_buttons(self) -> tuple[Button, ...]:
         return tuple(Button(language_name(code), LANGUAGE + code) for code in self._languages)
 
-    def answer(self, language: str, entry_id: str, status: Status | None = None,
-               today: dt.date | None = None) -> Message:
+    def answer(
+        self, language: str, entry_id: str, status: Status | None = None, today: dt.date | None = None
+    ) -> Message:
         """The entry's answer for `status` (its general answer when it has no variant for it); past its
         `review_by` date, a notice that it may have changed since."""
         entry = self.knowledge.entries[entry_id]
@@ -74,8 +75,10 @@ class Replies:
         text = entry.answer_for(language, status)
         if entry.review_by is not None and entry.review_by < (today or dt.date.today()):
             _ = self._(language)
-            notice = _("This information was due to be checked again on {date} and may have changed since. "
-                       "A consultant can confirm it for you, free.")
+            notice = _(
+                "This information was due to be checked again on {date} and may have changed since. "
+                "A consultant can confirm it for you, free."
+            )
             text += "\n\n" + notice.format(date=format_date(entry.review_by, "long", locale=language))
         return Message(text, related + helpful + (self._consultant_button(language), self._topics_button(language)))
 
@@ -120,7 +123,7 @@ class Replies:
         _ = self._(language)
         return Message(
             _(
-                "Consultants cannot answer in this chat yet. The lines under \"Hotlines and contacts\" in the "
+                'Consultants cannot answer in this chat yet. The lines under "Hotlines and contacts" in the '
                 "topics can help you. If you are in danger, call 112."
             ),
             (Button(self.knowledge.topics["contacts"].titles[language], TOPIC + "contacts"),)
@@ -153,11 +156,14 @@ class Replies:
             return self.help(language)
         _ = self._(language)
         if kind == "foreign_language":
-            return Message(_("Sorry, I do not speak that language yet. Please choose one of these:"),
-                           self.language_buttons())
+            return Message(
+                _("Sorry, I do not speak that language yet. Please choose one of these:"), self.language_buttons()
+            )
         text = {
-            "out_of_scope": _("I can only help with questions about living in Bulgaria as a migrant or refugee: "
-                              "documents, asylum, health, work, school and where to find help. Choose a topic:"),
+            "out_of_scope": _(
+                "I can only help with questions about living in Bulgaria as a migrant or refugee: "
+                "documents, asylum, health, work, school and where to find help. Choose a topic:"
+            ),
             "greeting": _("Hello! Ask me your question in your own words, or choose a topic."),
             "thanks": _("You are welcome! Anything else? Choose a topic or write your question."),
             "ack": _("Good. Anything else? Choose a topic or write your question."),
@@ -197,7 +203,7 @@ class Replies:
         _ = self._(language)
         return Message(
             _(
-                "Write your question in a few words, for example \"do I need health insurance\". I answer from a "
+                'Write your question in a few words, for example "do I need health insurance". I answer from a '
                 "checked list of questions; when I am not sure, I offer you a consultant.\n\n"
                 "/topics: all topics\n/consultant: ask a person\n/cancel: withdraw your question to a person\n"
                 "/language: change the language\n/status: your status, if answers should fit it\n"
@@ -242,13 +248,18 @@ class Replies:
                 "not what you wrote. Questions I could not answer are kept so that the team can add them to the "
                 "FAQ. If you ask for a consultant, they see your messages under a code name, never your name, "
                 "number or account."
-            ) + " " + ngettext(
+            )
+            + " "
+            + ngettext(
                 "All of it is erased after {days} day; /forget erases it at once.",
                 "All of it is erased after {days} days; /forget erases it at once.",
                 retention_days,
             ).format(days=retention_days)
-            + " " + _("If you let me remember your status in law, it is kept too, until you change it with /status "
-                      "or erase everything with /forget.")
+            + " "
+            + _(
+                "If you let me remember your status in law, it is kept too, until you change it with /status "
+                "or erase everything with /forget."
+            )
         )
 
     def forgotten(self, language: str) -> Message:

@@ -36,7 +36,7 @@ class Prediction:
 
     def crisis(self) -> tuple[str | None, float]:
         """The most likely crisis category and the summed probability of all of them."""
-        crisis = {k[len(CRISIS_PREFIX):]: p for k, p in self.probabilities.items() if k.startswith(CRISIS_PREFIX)}
+        crisis = {k[len(CRISIS_PREFIX) :]: p for k, p in self.probabilities.items() if k.startswith(CRISIS_PREFIX)}
         if not crisis:
             return None, 0.0
         best = max(crisis, key=crisis.__getitem__)
@@ -62,8 +62,11 @@ def training_examples(knowledge: KnowledgeBase) -> list[tuple[str, str]]:
     examples: list[tuple[str, str]] = []
     for entry in knowledge.entries.values():
         for language in knowledge.languages:
-            texts = [entry.titles.get(language, ""), *entry.questions.get(language, ()),
-                     *entry.keywords.get(language, ())]
+            texts = [
+                entry.titles.get(language, ""),
+                *entry.questions.get(language, ()),
+                *entry.keywords.get(language, ()),
+            ]
             examples += [(entry.id, t) for t in texts if t]
     for category in knowledge.crisis:
         texts = [*category.exemplars, *(p.replace("*", "") for p in category.phrases)]
@@ -73,8 +76,14 @@ def training_examples(knowledge: KnowledgeBase) -> list[tuple[str, str]]:
 
 
 class SemanticModel:
-    def __init__(self, store: EmbeddingStore, examples: list[tuple[str, str]], topic_of: dict[str, str],
-                 cache_dir: Path | None, progress: bool = False) -> None:
+    def __init__(
+        self,
+        store: EmbeddingStore,
+        examples: list[tuple[str, str]],
+        topic_of: dict[str, str],
+        cache_dir: Path | None,
+        progress: bool = False,
+    ) -> None:
         """`examples`: (label, text) pairs; a label is an entry id, "crisis:<category>" or "out_of_scope".
         The classifier learns topics (`topic_of` maps entry ids to theirs); entries are told apart within a
         topic by their paraphrases' similarity."""
@@ -83,8 +92,7 @@ class SemanticModel:
         self.store = store
         matrix = store.matrix(texts, progress=progress)
         classes = training_classes(examples, topic_of)
-        self.classes, self.weights, self.bias = self._trained(store.encoder.model_id, classes, texts, matrix,
-                                                              cache_dir)
+        self.classes, self.weights, self.bias = self._trained(store.encoder.model_id, classes, texts, matrix, cache_dir)
         order = sorted(range(len(labels)), key=labels.__getitem__)
         self._rows = matrix[order]
         self._spans: dict[str, tuple[int, int]] = {}
@@ -98,21 +106,26 @@ class SemanticModel:
                 self._entries_of.setdefault(topic, []).append(entry_id)
         # one unit centroid per entry: the first, cheap pass that keeps the cost flat as entries multiply
         self._entry_ids = [e for entries in self._entries_of.values() for e in entries]
-        centroids = np.stack([self._rows[slice(*self._spans[e])].mean(axis=0) for e in self._entry_ids]) \
-            if self._entry_ids else np.zeros((0, matrix.shape[1] if matrix.size else 1), np.float32)
+        centroids = (
+            np.stack([self._rows[slice(*self._spans[e])].mean(axis=0) for e in self._entry_ids])
+            if self._entry_ids
+            else np.zeros((0, matrix.shape[1] if matrix.size else 1), np.float32)
+        )
         self._centroids = centroids / np.maximum(np.linalg.norm(centroids, axis=1, keepdims=True), 1e-6)
         self._entry_index = {e: i for i, e in enumerate(self._entry_ids)}
 
     @classmethod
-    def of(cls, knowledge: KnowledgeBase, store: EmbeddingStore, cache_dir: Path | None,
-           progress: bool = False) -> SemanticModel:
+    def of(
+        cls, knowledge: KnowledgeBase, store: EmbeddingStore, cache_dir: Path | None, progress: bool = False
+    ) -> SemanticModel:
         """The model of a knowledge base: its training examples and its entries' topics."""
         topic_of = {e.id: e.topic for e in knowledge.entries.values()}
         return cls(store, training_examples(knowledge), topic_of, cache_dir, progress)
 
     @staticmethod
-    def _trained(model_id: str, labels: list[str], texts: list[str], matrix: np.ndarray,
-                 cache_dir: Path | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    def _trained(
+        model_id: str, labels: list[str], texts: list[str], matrix: np.ndarray, cache_dir: Path | None
+    ) -> tuple[list[str], np.ndarray, np.ndarray]:
         name = weights_file(model_id, labels, texts)
         for folder in (SHIPPED_DIR, cache_dir):  # the shipped knowledge base's weights ship with the package
             if folder is not None and (folder / name).is_file():
@@ -147,7 +160,7 @@ class SemanticModel:
         pool = [self._entry_index[e] for topic in likely for e in self._entries_of[topic]]
         near = (vectors @ self._centroids[pool].T).max(axis=0) if pool else np.zeros(0)
         closest = [self._entry_ids[pool[i]] for i in np.argsort(-near)[:candidates]]
-        crisis = {label[len(CRISIS_PREFIX):]: self._similarity(vectors, label) for label in self._crisis}
+        crisis = {label[len(CRISIS_PREFIX) :]: self._similarity(vectors, label) for label in self._crisis}
         entries = {e: self._similarity(vectors, e) for e in closest}
         others = [*entries.values(), self._similarity(vectors, OUT_OF_SCOPE) if OUT_OF_SCOPE in self._spans else 0.0]
         return Prediction(dict(zip(self.classes, chosen.tolist(), strict=True)), crisis, entries, max(others))

@@ -52,14 +52,21 @@ class StatusReplies:
 
     def saved(self, language: str, status: Status) -> Message:
         _ = self._(language)
-        return Message(_("Saved: {status}. /status shows or changes it; /forget erases it.").format(
-            status=self.label(language, status)))
+        return Message(
+            _("Saved: {status}. /status shows or changes it; /forget erases it.").format(
+                status=self.label(language, status)
+            )
+        )
 
     def menu(self, language: str, current: Status | None) -> Message:
         _ = self._(language)
-        text = (_("Your saved status: {status}. Choose another one, or forget it:").format(
-                    status=self.label(language, current)) if current is not None
-                else _("No status is saved. If you choose one, answers that depend on it will fit it:"))
+        text = (
+            _("Your saved status: {status}. Choose another one, or forget it:").format(
+                status=self.label(language, current)
+            )
+            if current is not None
+            else _("No status is saved. If you choose one, answers that depend on it will fit it:")
+        )
         buttons = tuple(Button(self.label(language, s), SET + s.code) for s in Status if s is not current)
         forget = (Button(_("Forget my status"), SET + UNKNOWN),) if current is not None else ()
         return Message(text, buttons + forget)

@@ -27,8 +27,13 @@ from bot.core.stopwords import FUNCTION_WORDS
 from bot.core.text import clean_input, fold, latin_to_cyrillic, script_of
 from bot.i18n import I18n, is_rtl, isolate_ltr_runs
 
-EMERGENCY_TOPIC = {"violence": "violence", "child": "violence", "trafficking": "trafficking", "medical": "health",
-                   "suicide": "health"}
+EMERGENCY_TOPIC = {
+    "violence": "violence",
+    "child": "violence",
+    "trafficking": "trafficking",
+    "medical": "health",
+    "suicide": "health",
+}
 
 
 SIMILAR_FLOOR, SIMILAR_SPAN = 0.80, 0.15  # e5's cosines between questions: 0.80 is unrelated, 0.95 the same ask
@@ -80,8 +85,15 @@ class _Reading:
 
 
 class Understander:
-    def __init__(self, knowledge: KnowledgeBase, bot: BotSection, classifier: ClassifierSection, i18n: I18n,
-                 encoder: Encoder | None = None, semantic: SemanticModel | None = None) -> None:
+    def __init__(
+        self,
+        knowledge: KnowledgeBase,
+        bot: BotSection,
+        classifier: ClassifierSection,
+        i18n: I18n,
+        encoder: Encoder | None = None,
+        semantic: SemanticModel | None = None,
+    ) -> None:
         self.knowledge = knowledge
         self.bot = bot
         self.settings = classifier
@@ -123,8 +135,9 @@ class Understander:
             reply = known or (hint if hint in self.bot.languages else self.bot.default_language)
             why = "chosen" if known == chosen and known is not None else "previous" if known else "default"
             searches = [(text, lang) for lang in self.detector.languages_for_script("latin")]
-            return _Reading(text, fold(text), (text,), reply, why, searches or [(text, reply)], known is None,
-                            detection)
+            return _Reading(
+                text, fold(text), (text,), reply, why, searches or [(text, reply)], known is None, detection
+            )
         if detection.translit:
             cyrillic = latin_to_cyrillic(text)
             forms.append(cyrillic)
@@ -132,12 +145,18 @@ class Understander:
             searches += [(text, lang) for lang in self.detector.languages_for_script("latin")]
         elif detection.language is not None:
             searches = [(text, detection.language)]
-            searches += [(text, lang) for lang in self.detector.languages_for_script(script_of(text))
-                         if lang != detection.language]
+            searches += [
+                (text, lang)
+                for lang in self.detector.languages_for_script(script_of(text))
+                if lang != detection.language
+            ]
         else:
             searches = []
-        confident = (detection.language is not None and detection.confidence >= self.settings.language_confidence
-                     and not one_latin_word)
+        confident = (
+            detection.language is not None
+            and detection.confidence >= self.settings.language_confidence
+            and not one_latin_word
+        )
         if chosen in self.bot.languages:
             reply, why = chosen, "chosen"
         elif confident and detection.language is not None:
@@ -156,8 +175,11 @@ class Understander:
         """An emergency reply is in the language the person wrote in when that is clear, else their choice."""
         detection = reading.detection
         written = (detection.language or "").split("-")[0]  # Latin-letter Arabic is answered in Arabic
-        if (written in self.bot.languages and detection.confidence >= self.settings.language_confidence
-                and len(reading.text.split()) > 1):
+        if (
+            written in self.bot.languages
+            and detection.confidence >= self.settings.language_confidence
+            and len(reading.text.split()) > 1
+        ):
             return written
         return reading.lang if chosen is None else chosen
 
@@ -180,26 +202,37 @@ class Understander:
             category, probability = prediction.crisis()
             similar = max(prediction.crisis_similarity.items(), key=lambda kv: kv[1], default=(None, 0.0))
             # close to a crisis exemplar, and closer to it than to any question the desk answers
-            if (similar[0] is not None and similar[1] >= self.settings.crisis_similarity
-                    and similar[1] - prediction.nearest_other >= self.settings.crisis_margin):
+            if (
+                similar[0] is not None
+                and similar[1] >= self.settings.crisis_similarity
+                and similar[1] - prediction.nearest_other >= self.settings.crisis_margin
+            ):
                 return self._emergency(reading, chosen, similar[0], similar[1], semantic=True)
             if category is not None and probability >= self.settings.crisis_probability:
                 return self._emergency(reading, chosen, category, probability, semantic=True)
         semantic = prediction is not None
         if reading.foreign:
-            return Understanding(lang, Action.SMALLTALK.value, detail="foreign_language", language_source=why,
-                                 semantic=semantic)
+            return Understanding(
+                lang, Action.SMALLTALK.value, detail="foreign_language", language_source=why, semantic=semantic
+            )
         if intent is not None and intent.kind == "human":
-            return Understanding(lang, Action.HANDOFF.value, detail="asked_human", confidence=1.0,
-                                 language_source=why, semantic=semantic)
+            return Understanding(
+                lang, Action.HANDOFF.value, detail="asked_human", confidence=1.0, language_source=why, semantic=semantic
+            )
         if intent is not None:
-            return Understanding(lang, Action.SMALLTALK.value, detail=intent.kind, confidence=1.0,
-                                 language_source=why, semantic=semantic)
+            return Understanding(
+                lang, Action.SMALLTALK.value, detail=intent.kind, confidence=1.0, language_source=why, semantic=semantic
+            )
         matches = self._ranked(reading, prediction)
         if prediction is not None and self._out_of_scope(prediction, matches):
-            return Understanding(lang, Action.SMALLTALK.value, detail="out_of_scope",
-                                 confidence=prediction.probabilities.get(OUT_OF_SCOPE, 0.0), language_source=why,
-                                 semantic=True)
+            return Understanding(
+                lang,
+                Action.SMALLTALK.value,
+                detail="out_of_scope",
+                confidence=prediction.probabilities.get(OUT_OF_SCOPE, 0.0),
+                language_source=why,
+                semantic=True,
+            )
         decision = decide(matches, self.settings)
         best = decision.matches[0] if decision.matches else None
         return Understanding(
@@ -213,11 +246,18 @@ class Understander:
             semantic=semantic,
         )
 
-    def _emergency(self, reading: _Reading, chosen: str | None, category: str, confidence: float,
-                   semantic: bool) -> Understanding:
-        return Understanding(self._emergency_language(reading, chosen), Action.EMERGENCY.value,
-                             EMERGENCY_TOPIC.get(category), detail=category, confidence=round(min(confidence, 1.0), 4),
-                             language_source=reading.why, semantic=semantic)
+    def _emergency(
+        self, reading: _Reading, chosen: str | None, category: str, confidence: float, semantic: bool
+    ) -> Understanding:
+        return Understanding(
+            self._emergency_language(reading, chosen),
+            Action.EMERGENCY.value,
+            EMERGENCY_TOPIC.get(category),
+            detail=category,
+            confidence=round(min(confidence, 1.0), 4),
+            language_source=reading.why,
+            semantic=semantic,
+        )
 
     def _predict(self, reading: _Reading) -> Prediction | None:
         if self.encoder is None or self.semantic is None:
@@ -236,8 +276,10 @@ class Understander:
         entries, settings = self.knowledge.entries, self.settings
         lexical_score = {m.entry_id: m.score for m in lexical}
         closeness = {e: _closeness(s) for e, s in prediction.entry_similarity.items()}
-        scores = {e: (1 - settings.lexical_weight) * c + settings.lexical_weight * lexical_score.get(e, 0.0)
-                  for e, c in closeness.items()}
+        scores = {
+            e: (1 - settings.lexical_weight) * c + settings.lexical_weight * lexical_score.get(e, 0.0)
+            for e, c in closeness.items()
+        }
         for entry_id, score in lexical_score.items():  # a lexical match stays a candidate
             scores.setdefault(entry_id, settings.lexical_weight * score)
         by_topic: dict[str, list[str]] = {}
@@ -247,9 +289,11 @@ class Understander:
         classifier_weight = 1 - settings.lexical_weight - settings.similarity_weight
         for topic, members in by_topic.items():
             # the topic: what the classifier, the lexical matcher and the nearest paraphrase say of it
-            belief = (classifier_weight * prediction.probabilities.get(topic, 0.0)
-                      + settings.lexical_weight * max(lexical_score.get(e, 0.0) for e in members)
-                      + settings.similarity_weight * max(closeness.get(e, 0.0) for e in members))
+            belief = (
+                classifier_weight * prediction.probabilities.get(topic, 0.0)
+                + settings.lexical_weight * max(lexical_score.get(e, 0.0) for e in members)
+                + settings.similarity_weight * max(closeness.get(e, 0.0) for e in members)
+            )
             # shared out among its entries by how close each is
             weights = np.exp((np.array([scores[e] for e in members]) - max(scores[e] for e in members)) / SHARPNESS)
             for entry_id, share in zip(members, weights / weights.sum(), strict=True):
@@ -261,8 +305,10 @@ class Understander:
 
     def _out_of_scope(self, prediction: Prediction, matches: list[Match]) -> bool:
         best = matches[0].score if matches else 0.0
-        return (prediction.probabilities.get(OUT_OF_SCOPE, 0.0) >= self.settings.out_of_scope
-                and best < self.settings.answer_threshold)
+        return (
+            prediction.probabilities.get(OUT_OF_SCOPE, 0.0) >= self.settings.out_of_scope
+            and best < self.settings.answer_threshold
+        )
 
     # -- replies -------------------------------------------------------------------------------------------
 

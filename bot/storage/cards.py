@@ -50,7 +50,10 @@ class SqlCards:
         try:
             async with self._db.sessions.begin() as session:
                 newest = await session.scalar(
-                    select(TicketMessage.id).where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id.desc()).limit(1)
+                    select(TicketMessage.id)
+                    .where(TicketMessage.ticket_id == ticket_id)
+                    .order_by(TicketMessage.id.desc())
+                    .limit(1)
                 )
                 session.add(TicketCard(ticket_id=ticket_id, chat_id=self._chat_id, last_message_id=newest or 0))
         except IntegrityError:
@@ -61,10 +64,14 @@ class SqlCards:
         """The card is up, showing every message so far: only later ones are forwarded."""
         async with self._db.sessions.begin() as session:
             newest = await session.scalar(
-                select(TicketMessage.id).where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id.desc()).limit(1)
+                select(TicketMessage.id)
+                .where(TicketMessage.ticket_id == ticket_id)
+                .order_by(TicketMessage.id.desc())
+                .limit(1)
             )
             await session.execute(
-                update(TicketCard).where(TicketCard.ticket_id == ticket_id)
+                update(TicketCard)
+                .where(TicketCard.ticket_id == ticket_id)
                 .values(message_id=message_id, thread_id=thread_id, last_message_id=newest or 0)
             )
 
@@ -93,7 +100,8 @@ class SqlCards:
             select(TicketMessage, TicketCard)
             .join(TicketCard, TicketCard.ticket_id == TicketMessage.ticket_id)
             .where(
-                TicketMessage.author == "user", TicketMessage.id > TicketCard.last_message_id,
+                TicketMessage.author == "user",
+                TicketMessage.id > TicketCard.last_message_id,
                 TicketCard.message_id.is_not(None),
             )
             .order_by(TicketMessage.id)
@@ -120,7 +128,9 @@ class SqlCards:
             select(TicketCard)
             .join(Ticket, Ticket.id == TicketCard.ticket_id)
             .where(
-                Ticket.priority == "urgent", Ticket.status == "waiting", TicketCard.message_id.is_not(None),
+                Ticket.priority == "urgent",
+                Ticket.status == "waiting",
+                TicketCard.message_id.is_not(None),
                 TicketCard.posted_at < cutoff,
                 or_(TicketCard.reminded_at.is_(None), TicketCard.reminded_at < cutoff),
             )
@@ -142,7 +152,8 @@ class SqlCards:
     async def erased(self, limit: int = 20) -> list[tuple[CardInfo, list[int]]]:
         """Cards of people who erased their data that still show their words, with the posts to delete."""
         query = (
-            select(TicketCard).join(Ticket, Ticket.id == TicketCard.ticket_id)
+            select(TicketCard)
+            .join(Ticket, Ticket.id == TicketCard.ticket_id)
             .where(Ticket.erased_at.is_not(None), TicketCard.scrubbed_at.is_(None), TicketCard.chat_id == self._chat_id)
             .limit(limit)
         )

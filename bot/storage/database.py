@@ -31,8 +31,8 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
     # Take BEGIN over from the driver (SQLAlchemy's recipe for aiosqlite) so that _sqlite_begin can make it
     # IMMEDIATE and savepoints work.
-    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]  # the driver's connection
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]  # the driver's connection
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten with zeros, not left in free space
@@ -48,7 +48,7 @@ def _sqlite_begin(connection: Connection) -> None:
 def _wal(dbapi_connection: object, _record: object) -> None:
     # WAL with synchronous=NORMAL: commits survive a crash of the bot; only a power cut may lose the last few,
     # and each message no longer waits for several fsyncs
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]  # the driver's connection
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -77,7 +77,7 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-def claimed_ids(database: Database, picked: Select[tuple[int]]) -> CTE:
+def claimed_ids(database: Database, picked: Select[int]) -> CTE:
     """The ids a claim takes, as a CTE that selects (and on PostgreSQL locks) exactly those rows, once.
 
     `UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)` is not that claim on PostgreSQL: the
@@ -172,7 +172,7 @@ class Database:
                 delete(User).where(User.last_seen < cutoff),
             ):
                 result = await session.execute(statement)
-                removed += result.rowcount or 0  # type: ignore[attr-defined]
+                removed += result.rowcount or 0  # type: ignore[attr-defined]  # a DELETE's result has rowcount
             await session.execute(
                 update(User)
                 .where(and_(User.last_question_at.is_not(None), User.last_question_at < now - QUESTION_KEPT))

@@ -48,22 +48,38 @@ class SqlDesk:
     @staticmethod
     def _as_info(ticket: Ticket, holder: str | None, failed: bool, person_status: str | None) -> TicketInfo:
         return TicketInfo(
-            ticket.id, ticket.pseudonym, ticket.channel, ticket.language, ticket.topic, ticket.reason,
-            ticket.priority, ticket.status, holder, aware(ticket.created_at), aware(ticket.updated_at),
-            aware(ticket.closed_at) if ticket.closed_at else None, failed, person_status,
+            ticket.id,
+            ticket.pseudonym,
+            ticket.channel,
+            ticket.language,
+            ticket.topic,
+            ticket.reason,
+            ticket.priority,
+            ticket.status,
+            holder,
+            aware(ticket.created_at),
+            aware(ticket.updated_at),
+            aware(ticket.closed_at) if ticket.closed_at else None,
+            failed,
+            person_status,
         )
 
     async def _info(self, session: AsyncSession, ticket: Ticket) -> TicketInfo:
         holder = await session.get(Consultant, ticket.consultant_id) if ticket.consultant_id else None
         failed = await session.scalar(select(exists().where(Outbox.ticket_id == ticket.id, Outbox.status == "failed")))
         person = await session.get(User, ticket.user_id) if ticket.user_id else None
-        return self._as_info(ticket, holder.name if holder else None, bool(failed), person.legal_status if person else None)
+        return self._as_info(
+            ticket, holder.name if holder else None, bool(failed), person.legal_status if person else None
+        )
 
     async def list_tickets(self, status: str | None = None, language: str | None = None) -> list[TicketInfo]:
         """Tickets with their holder and delivery state in one query; open ones (urgent, then oldest) by default."""
         failed = exists().where(Outbox.ticket_id == Ticket.id, Outbox.status == "failed")
-        query = (select(Ticket, Consultant.name, failed, User.legal_status)
-                 .outerjoin(Consultant, Consultant.id == Ticket.consultant_id).outerjoin(User, User.id == Ticket.user_id))
+        query = (
+            select(Ticket, Consultant.name, failed, User.legal_status)
+            .outerjoin(Consultant, Consultant.id == Ticket.consultant_id)
+            .outerjoin(User, User.id == Ticket.user_id)
+        )
         query = query.where(Ticket.status == status) if status else query.where(Ticket.status.in_(QUEUE))
         if language:
             query = query.where(Ticket.language == language)
@@ -112,9 +128,17 @@ class SqlDesk:
             now = utcnow()
             if ticket is None:
                 ticket = Ticket(
-                    user_id=user.id, pseudonym=await _pseudonym(session, user), channel=address.channel,
-                    language=language, topic=topic, reason=reason, priority=priority, status="waiting",
-                    created_at=now, updated_at=now, withdrawn=False,
+                    user_id=user.id,
+                    pseudonym=await _pseudonym(session, user),
+                    channel=address.channel,
+                    language=language,
+                    topic=topic,
+                    reason=reason,
+                    priority=priority,
+                    status="waiting",
+                    created_at=now,
+                    updated_at=now,
+                    withdrawn=False,
                 )
                 session.add(ticket)
                 await session.flush()
@@ -218,7 +242,7 @@ class SqlDesk:
             ticket = await session.get(Ticket, ticket_id, populate_existing=True)
             if ticket is None:
                 raise DeskError(f"ticket {ticket_id} does not exist")
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has rowcount
                 if ticket.status == "closed":
                     raise DeskError(f"ticket {ticket_id} is closed")
                 if ticket.status == "withdrawn":
@@ -248,17 +272,26 @@ class SqlDesk:
     @staticmethod
     def _outbox_row(user: User, ticket: Ticket, notice: Notice) -> Outbox:
         return Outbox(
-            key=notice.key, user_id=user.id, ticket_id=ticket.id, channel=user.channel, chat_id=user.chat_id,
-            language=ticket.language, text=notice.text,
+            key=notice.key,
+            user_id=user.id,
+            ticket_id=ticket.id,
+            channel=user.channel,
+            chat_id=user.chat_id,
+            language=ticket.language,
+            text=notice.text,
             buttons=buttons_json(notice.buttons),
-            status="pending", attempts=0, next_attempt_at=utcnow(),
+            status="pending",
+            attempts=0,
+            next_attempt_at=utcnow(),
         )
 
     async def reply(self, ticket_id: int, name: str, text: str, compose: Compose) -> TicketInfo:
         async with self._db.sessions.begin() as session:
             ticket, consultant = await self._held(session, ticket_id, name)
             now = utcnow()
-            message = TicketMessage(ticket_id=ticket.id, author="consultant", consultant_id=consultant.id, text=text, at=now)
+            message = TicketMessage(
+                ticket_id=ticket.id, author="consultant", consultant_id=consultant.id, text=text, at=now
+            )
             session.add(message)
             await session.flush()
             ticket.status, ticket.answered_at, ticket.updated_at = "answered", now, now
@@ -293,7 +326,9 @@ class SqlDesk:
             ticket = await session.get(Ticket, ticket_id)
             if ticket is None:
                 raise DeskError(f"ticket {ticket_id} does not exist")
-            session.add(TicketMessage(ticket_id=ticket.id, author="note", consultant_id=consultant.id, text=text, at=utcnow()))
+            session.add(
+                TicketMessage(ticket_id=ticket.id, author="note", consultant_id=consultant.id, text=text, at=utcnow())
+            )
             return await self._info(session, ticket)
 
     # -- the consultant registry ----------------------------------------------------------------------------
@@ -306,10 +341,14 @@ class SqlDesk:
     async def add_consultant(self, info: ConsultantInfo) -> None:
         try:
             async with self._db.sessions.begin() as session:
-                session.add(Consultant(
-                    name=info.name, languages=",".join(info.languages), telegram_id=info.telegram_id,
-                    display_name=info.display_name,
-                ))
+                session.add(
+                    Consultant(
+                        name=info.name,
+                        languages=",".join(info.languages),
+                        telegram_id=info.telegram_id,
+                        display_name=info.display_name,
+                    )
+                )
         except IntegrityError as exc:
             raise DeskError(f"a consultant named '{info.name}' or with that Telegram id exists already") from exc
 
@@ -328,4 +367,4 @@ class SqlDesk:
                 .values(status="waiting", consultant_id=None, updated_at=utcnow())
             )
             await session.execute(delete(Consultant).where(Consultant.id == consultant.id))
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DELETE's result has rowcount

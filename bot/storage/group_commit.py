@@ -58,7 +58,9 @@ class GroupCommit(Generic[Request, Result]):
             raise
         except Exception as exc:
             if len(batch) > 1:  # one bad request must not fail the others: write them one by one
-                log.warning("a batch of %d writes failed (%s); retrying them one by one", len(batch), type(exc).__name__)
+                log.warning(
+                    "a batch of %d writes failed (%s); retrying them one by one", len(batch), type(exc).__name__
+                )
                 for single in batch:
                     await self._settle([single])
                 return
@@ -66,7 +68,7 @@ class GroupCommit(Generic[Request, Result]):
             if not future.done():
                 future.set_exception(exc)
             return
-        for (_, future), result in zip(batch, results):
+        for (_, future), result in zip(batch, results, strict=True):
             if not future.done():  # the caller may have been cancelled meanwhile
                 future.set_result(result)
 
@@ -100,6 +102,6 @@ class SharedCommit:
                 written = await step(connection, [batch[i][1] for i in positions])
                 if len(written) != len(positions):
                     raise RuntimeError(f"a step given {len(positions)} writes gave {len(written)} results")
-                for position, result in zip(positions, written):
+                for position, result in zip(positions, written, strict=True):
                     results[position] = result
         return results

@@ -75,14 +75,24 @@ class SqlInbox:
             if (a.channel, a.key) in seen:
                 continue
             seen.add((a.channel, a.key))
-            rows.append({
-                "channel": a.channel, "key": a.key, "lane": a.lane, "body": a.body, "status": "pending",
-                "owner": self.owner, "lease_until": now + LEASE, "urgent": a.urgent, "received_at": now,
-            })
+            rows.append(
+                {
+                    "channel": a.channel,
+                    "key": a.key,
+                    "lane": a.lane,
+                    "body": a.body,
+                    "status": "pending",
+                    "owner": self.owner,
+                    "lease_until": now + LEASE,
+                    "urgent": a.urgent,
+                    "received_at": now,
+                }
+            )
         statement = (
-            _insert(self._db.engine.dialect.name).values(rows).on_conflict_do_nothing(
-                index_elements=["channel", "key"]
-            ).returning(InboxItem.id, InboxItem.channel, InboxItem.key)
+            _insert(self._db.engine.dialect.name)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["channel", "key"])
+            .returning(InboxItem.id, InboxItem.channel, InboxItem.key)
         )
         inserted = {(channel, key): item_id for item_id, channel, key in await connection.execute(statement)}
         results: list[int | None] = []
@@ -92,9 +102,9 @@ class SqlInbox:
 
     async def _done_all(self, connection: AsyncConnection, item_ids: list[int]) -> list[None]:
         await connection.execute(
-            update(InboxItem).where(InboxItem.id.in_(sorted(set(item_ids)))).values(
-                status="done", body=None, lane=None, owner=None, lease_until=None
-            )
+            update(InboxItem)
+            .where(InboxItem.id.in_(sorted(set(item_ids))))
+            .values(status="done", body=None, lane=None, owner=None, lease_until=None)
         )
         return [None] * len(item_ids)
 
@@ -102,7 +112,8 @@ class SqlInbox:
         """Extend the leases of this process's pending updates: it is alive, nobody should take them over."""
         async with self._db.engine.begin() as connection:
             await connection.execute(
-                update(InboxItem).where(InboxItem.owner == self.owner, InboxItem.status == "pending")
+                update(InboxItem)
+                .where(InboxItem.owner == self.owner, InboxItem.status == "pending")
                 .values(lease_until=utcnow() + LEASE)
             )
 
@@ -112,15 +123,16 @@ class SqlInbox:
         expired = _expired(now)
         chosen = claimed_ids(self._db, select(InboxItem.id).where(expired).order_by(InboxItem.id).limit(limit))
         statement = (
-            update(InboxItem).where(InboxItem.id == chosen.c.id, expired)
+            update(InboxItem)
+            .where(InboxItem.id == chosen.c.id, expired)
             .values(owner=self.owner, lease_until=now + LEASE)
-            .returning(InboxItem.id, InboxItem.channel, InboxItem.key, InboxItem.lane, InboxItem.body,
-                       InboxItem.urgent)
+            .returning(InboxItem.id, InboxItem.channel, InboxItem.key, InboxItem.lane, InboxItem.body, InboxItem.urgent)
         )
         async with self._db.engine.begin() as connection:
             rows = (await connection.execute(statement)).all()
-        return sorted((Pending(i, c, k, lane or "", body or "", bool(u)) for i, c, k, lane, body, u in rows),
-                      key=lambda p: p.id)
+        return sorted(
+            (Pending(i, c, k, lane or "", body or "", bool(u)) for i, c, k, lane, body, u in rows), key=lambda p: p.id
+        )
 
     async def pending_count(self) -> int:
         async with self._db.sessions() as session:
@@ -130,7 +142,9 @@ class SqlInbox:
         """Drop the keys of updates done long enough ago that no service repeats them any more."""
         async with self._db.engine.begin() as connection:
             result = await connection.execute(
-                delete(InboxItem).where(InboxItem.status == "done", InboxItem.received_at < (now or utcnow()) - KEEP_DONE)
+                delete(InboxItem).where(
+                    InboxItem.status == "done", InboxItem.received_at < (now or utcnow()) - KEEP_DONE
+                )
             )
         return int(result.rowcount or 0)
 

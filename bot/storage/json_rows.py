@@ -34,7 +34,8 @@ class JsonRows:
 
 SQLITE = JsonRows("json_each(:rows)", "json_extract(value, '$[{i}]')", "json_group_array(json_array({fields}))")
 POSTGRESQL = JsonRows(
-    "json_array_elements(CAST(:rows AS json)) AS element(value)", "(value ->> {i})",
+    "json_array_elements(CAST(:rows AS json)) AS element(value)",
+    "(value ->> {i})",
     "json_agg(json_build_array({fields}))",
 )
 

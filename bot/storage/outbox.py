@@ -57,14 +57,26 @@ class SqlOutbox:
         """Queue a message that could not be sent at once; False if `key` was queued before."""
         insert = postgresql.insert if self._db.engine.dialect.name == "postgresql" else sqlite.insert
         async with self._db.sessions.begin() as session:
-            user_id = await session.scalar(select(User.id).where(
-                User.channel == message.address.channel, User.chat_id == message.address.chat_id
-            ))
-            result = await session.execute(insert(Outbox).values(
-                key=key, user_id=user_id, channel=message.address.channel, chat_id=message.address.chat_id,
-                language=message.language, text=message.text, buttons=buttons_json(message.buttons),
-                status="pending", attempts=0, next_attempt_at=utcnow(), created_at=utcnow(),
-            ).on_conflict_do_nothing(index_elements=["key"]))
+            user_id = await session.scalar(
+                select(User.id).where(User.channel == message.address.channel, User.chat_id == message.address.chat_id)
+            )
+            result = await session.execute(
+                insert(Outbox)
+                .values(
+                    key=key,
+                    user_id=user_id,
+                    channel=message.address.channel,
+                    chat_id=message.address.chat_id,
+                    language=message.language,
+                    text=message.text,
+                    buttons=buttons_json(message.buttons),
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=utcnow(),
+                    created_at=utcnow(),
+                )
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
             return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an INSERT has rowcount
 
     async def claim(self, channel: str, limit: int = 20, chat_id: str | None = None) -> list[OutboxItem]:
@@ -102,12 +114,13 @@ class SqlOutbox:
             result = await session.execute(
                 update(Outbox).where(self._held(item), Outbox.lease_until >= now).values(lease_until=now + LEASE)
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result has rowcount
 
     async def sent(self, item: OutboxItem, provider_id: str | None = None) -> None:
         async with self._db.sessions.begin() as session:
             await session.execute(
-                update(Outbox).where(self._held(item))
+                update(Outbox)
+                .where(self._held(item))
                 .values(status="sent", sent_at=utcnow(), lease_until=None, owner=None, provider_id=provider_id)
             )
 
@@ -117,13 +130,18 @@ class SqlOutbox:
             result = await session.execute(
                 update(Outbox).where(Outbox.channel == channel, Outbox.provider_id == provider_id).values(receipt=event)
             )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+            return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result has rowcount
 
     async def retry(self, item: OutboxItem, error: str, delay: float) -> None:
         async with self._db.sessions.begin() as session:
             await session.execute(
-                update(Outbox).where(self._held(item)).values(
-                    status="pending", last_error=error[:300], lease_until=None, owner=None,
+                update(Outbox)
+                .where(self._held(item))
+                .values(
+                    status="pending",
+                    last_error=error[:300],
+                    lease_until=None,
+                    owner=None,
                     next_attempt_at=utcnow() + dt.timedelta(seconds=delay),
                 )
             )
@@ -132,26 +150,35 @@ class SqlOutbox:
         """Give up on a message; tell the consultant in the ticket, and stop writing to a user who blocked us."""
         async with self._db.sessions.begin() as session:
             await session.execute(
-                update(Outbox).where(Outbox.id == item.id).values(
-                    status="failed", last_error=error[:300], lease_until=None, owner=None
-                )
+                update(Outbox)
+                .where(Outbox.id == item.id)
+                .values(status="failed", last_error=error[:300], lease_until=None, owner=None)
             )
             if blocked:
                 await session.execute(
-                    update(User).where(User.channel == item.address.channel, User.chat_id == item.address.chat_id)
+                    update(User)
+                    .where(User.channel == item.address.channel, User.chat_id == item.address.chat_id)
                     .values(active=False)
                 )
                 await session.execute(
-                    update(Outbox).where(
-                        Outbox.channel == item.address.channel, Outbox.chat_id == item.address.chat_id,
+                    update(Outbox)
+                    .where(
+                        Outbox.channel == item.address.channel,
+                        Outbox.chat_id == item.address.chat_id,
                         Outbox.status == "pending",
-                    ).values(status="failed", last_error="the user blocked the bot")
+                    )
+                    .values(status="failed", last_error="the user blocked the bot")
                 )
             if item.ticket_id is not None and await session.get(Ticket, item.ticket_id) is not None:
                 why = "the user has blocked the bot" if blocked else error[:200]
-                session.add(TicketMessage(
-                    ticket_id=item.ticket_id, author="system", text=f"delivery to the user failed: {why}", at=utcnow()
-                ))
+                session.add(
+                    TicketMessage(
+                        ticket_id=item.ticket_id,
+                        author="system",
+                        text=f"delivery to the user failed: {why}",
+                        at=utcnow(),
+                    )
+                )
 
     async def counts(self) -> dict[str, int]:
         async with self._db.sessions() as session:

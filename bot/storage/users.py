@@ -13,11 +13,18 @@ from sqlalchemy.sql.elements import TextClause
 
 from bot.core.state import Turn, UserState
 from bot.storage.database import Database
-from bot.storage.models import (
-    Event, Feedback, Outbox, Ticket, TicketMessage, Unanswered, User, utcnow,
-)
 from bot.storage.group_commit import USERS_STEP
 from bot.storage.json_rows import json_rows, rows_param, statement, unpacked
+from bot.storage.models import (
+    Event,
+    Feedback,
+    Outbox,
+    Ticket,
+    TicketMessage,
+    Unanswered,
+    User,
+    utcnow,
+)
 from bot.types import Address
 
 
@@ -74,12 +81,18 @@ class _Statements:
     add_unanswered: TextClause
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _statements(dialect: str) -> _Statements:
     rows = json_rows(dialect)
     addresses, joined = rows.table("channel", "chat_id"), "users.channel = a.channel AND users.chat_id = a.chat_id"
-    states = rows.packed("users.channel", "users.chat_id", "users.language", "users.language_chosen",
-                         "EXISTS (SELECT 1 FROM tickets WHERE tickets.user_id = users.id)", "users.legal_status")
+    states = rows.packed(
+        "users.channel",
+        "users.chat_id",
+        "users.language",
+        "users.language_chosen",
+        "EXISTS (SELECT 1 FROM tickets WHERE tickets.user_id = users.id)",
+        "users.legal_status",
+    )
     return _Statements(
         upsert_users=statement(
             "INSERT INTO users (channel, chat_id, language_chosen, first_seen, last_seen, active) "
@@ -124,7 +137,9 @@ class SqlUserStore:
     async def record_turn(self, address: Address, turn: Turn) -> None:
         await self._submit(_Understood(address, turn))
 
-    async def _write_all(self, connection: AsyncConnection, writes: list[_Arrival | _Understood]) -> list[UserState | None]:
+    async def _write_all(
+        self, connection: AsyncConnection, writes: list[_Arrival | _Understood]
+    ) -> list[UserState | None]:
         """The turns first, then the arrivals: a chat's next message is taken only after its last one's turn
         was recorded, so its arrival must see that turn (its language, say)."""
         arrivals = [w for w in writes if isinstance(w, _Arrival)]
@@ -147,7 +162,9 @@ class SqlUserStore:
             await connection.scalar(sql.user_states, {"rows": rows_param(addresses)})
         ):
             users[Address(str(channel), str(chat_id))] = UserState(
-                None if language is None else str(language), bool(chosen), bool(tickets),
+                None if language is None else str(language),
+                bool(chosen),
+                bool(tickets),
                 None if status is None else str(status),
             )
         return [users.get(arrival.address) for arrival in arrivals]
@@ -160,15 +177,30 @@ class SqlUserStore:
         sql = _statements(self._db.engine.dialect.name)
         now = utcnow()
         in_order = sorted(understood, key=lambda u: (u.address.channel, u.address.chat_id))  # lock order
-        changes = [(u.address.channel, u.address.chat_id, u.turn.detected_language, u.turn.question)
-                   for u in in_order if u.turn.detected_language is not None or u.turn.question is not None]
+        changes = [
+            (u.address.channel, u.address.chat_id, u.turn.detected_language, u.turn.question)
+            for u in in_order
+            if u.turn.detected_language is not None or u.turn.question is not None
+        ]
         if changes:
             await connection.execute(sql.change_users, {"rows": rows_param(changes), "now": now})
-        await connection.execute(sql.add_events, {"rows": rows_param([
-            (u.address.channel, u.address.chat_id, u.turn.action, u.turn.entry_id, u.turn.language) for u in in_order
-        ]), "now": now})
-        missed = [(u.address.channel, u.address.chat_id, *u.turn.unanswered, u.turn.language)
-                  for u in in_order if u.turn.unanswered is not None]
+        await connection.execute(
+            sql.add_events,
+            {
+                "rows": rows_param(
+                    [
+                        (u.address.channel, u.address.chat_id, u.turn.action, u.turn.entry_id, u.turn.language)
+                        for u in in_order
+                    ]
+                ),
+                "now": now,
+            },
+        )
+        missed = [
+            (u.address.channel, u.address.chat_id, *u.turn.unanswered, u.turn.language)
+            for u in in_order
+            if u.turn.unanswered is not None
+        ]
         if missed:
             await connection.execute(sql.add_unanswered, {"rows": rows_param(missed), "now": now})
 
@@ -201,12 +233,14 @@ class SqlUserStore:
     async def deactivate(self, address: Address) -> None:
         async with self._db.sessions.begin() as session:
             await session.execute(
-                update(User).where(User.channel == address.channel, User.chat_id == address.chat_id).values(active=False)
+                update(User)
+                .where(User.channel == address.channel, User.chat_id == address.chat_id)
+                .values(active=False)
             )
             await session.execute(
-                update(Outbox).where(
-                    Outbox.channel == address.channel, Outbox.chat_id == address.chat_id, Outbox.status == "pending"
-                ).values(status="failed", last_error="the user left")
+                update(Outbox)
+                .where(Outbox.channel == address.channel, Outbox.chat_id == address.chat_id, Outbox.status == "pending")
+                .values(status="failed", last_error="the user left")
             )
 
     async def forget(self, address: Address) -> None:
@@ -225,9 +259,9 @@ class SqlUserStore:
                 update(Ticket).where(Ticket.user_id == user.id).values(user_id=None, erased_at=utcnow())
             )
             await session.execute(delete(Outbox).where(Outbox.user_id == user.id))
-            await session.execute(delete(Outbox).where(
-                Outbox.channel == address.channel, Outbox.chat_id == address.chat_id
-            ))
+            await session.execute(
+                delete(Outbox).where(Outbox.channel == address.channel, Outbox.chat_id == address.chat_id)
+            )
             await session.execute(delete(Feedback).where(Feedback.user_id == user.id))
             await session.delete(user)
         await self._db.erase_traces()

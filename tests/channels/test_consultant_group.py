@@ -17,9 +17,9 @@ from sqlalchemy import update as sql_update
 from bot.consultant_group import GroupRate
 from bot.storage.models import TicketCard, utcnow
 from tests.conftest import free_port, run_cli_args, run_config
-from tests.group_desk import GROUP, MARIA, MIGRANT, STRANGER, Desk, group_update, open_ticket
 from tests.fakes.serve import eventually
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
+from tests.group_desk import GROUP, MARIA, MIGRANT, STRANGER, Desk, group_update, open_ticket
 
 
 async def test_a_migrants_question_becomes_a_card_and_the_answer_reaches_the_migrant(desk: Desk) -> None:
@@ -139,27 +139,44 @@ async def test_migrant_bot_run_carries_a_question_to_the_group_and_the_answer_ba
     fake = FakeTelegram()
     await fake.start()
     port = free_port()
-    config = run_config(tmp_path, f'[telegram]\nenabled = true\nmode = "{mode}"\napi_base_url = "{fake.url}"\n'
-                                  f'consultant_chat_id = {GROUP}\n'
-                                  f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n')
-    added = subprocess.run(run_cli_args(config, "consultant", "add", "maria", "--languages", "ru",
-                                        "--telegram-id", str(MARIA)), capture_output=True, text=True, timeout=60)
+    config = run_config(
+        tmp_path,
+        f'[telegram]\nenabled = true\nmode = "{mode}"\napi_base_url = "{fake.url}"\n'
+        f"consultant_chat_id = {GROUP}\n"
+        f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n',
+    )
+    added = await asyncio.to_thread(
+        subprocess.run,
+        run_cli_args(config, "consultant", "add", "maria", "--languages", "ru", "--telegram-id", str(MARIA)),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert added.returncode == 0, added.stderr
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": "hook-secret"}
-    process = await asyncio.create_subprocess_exec(*run_cli_args(config, "run"), env=env, stderr=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        *run_cli_args(config, "run"), env=env, stderr=asyncio.subprocess.PIPE
+    )
     client = httpx.AsyncClient()
 
     async def send(update: dict[str, Any]) -> None:
         if mode == "polling":
             fake.updates.append(update)
             return
-        response = await client.post(f"http://127.0.0.1:{port}/telegram", json=update,
-                                     headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"})
+        response = await client.post(
+            f"http://127.0.0.1:{port}/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"}
+        )
         assert response.status_code == 200
 
     def cards() -> list[Any]:
-        return [c for c in fake.calls if c.method == "sendMessage" and c.result is not None
-                and int(c.params["chat_id"]) == GROUP and "Ticket #1" in c.params["text"]]
+        return [
+            c
+            for c in fake.calls
+            if c.method == "sendMessage"
+            and c.result is not None
+            and int(c.params["chat_id"]) == GROUP
+            and "Ticket #1" in c.params["text"]
+        ]
 
     try:
         await eventually(lambda: bool(fake.called("setWebhook" if mode == "webhook" else "deleteWebhook")), 30)

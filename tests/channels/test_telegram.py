@@ -79,8 +79,12 @@ async def test_every_callback_is_answered_even_a_garbled_one(bot: Running, fake:
 
 
 async def test_media_gets_a_text_only_reply_or_joins_an_open_ticket(bot: Running, fake: FakeTelegram) -> None:
-    photo = {"photo": [{"file_id": "small", "file_unique_id": "s", "width": 1, "height": 1},
-                       {"file_id": "big", "file_unique_id": "b", "width": 9, "height": 9}]}
+    photo = {
+        "photo": [
+            {"file_id": "small", "file_unique_id": "s", "width": 1, "height": 1},
+            {"file_id": "big", "file_unique_id": "b", "width": 9, "height": 9},
+        ]
+    }
     await bot.telegram_update(message_update(CHAT, language="en", **photo))
     assert fake.sent(CHAT)[-1]["text"].startswith("I can only read text messages")
     await bot.telegram_update(message_update(CHAT, "/consultant"))
@@ -210,9 +214,13 @@ async def test_the_webhook_checks_its_secret_and_refuses_what_is_no_update(fake:
 
 
 EXPECTED_FIRST_LINE = {
-    "/start": "Здравейте!", "/help": "Напишете въпроса си", "/topics": "Изберете тема:",
-    "/language": "Изберете език:", "/consultant": "Консултант ще ви отговори тук",
-    "/cancel": "Нямате отворен въпрос към консултант.", "/privacy": "Какво пазим:",
+    "/start": "Здравейте!",
+    "/help": "Напишете въпроса си",
+    "/topics": "Изберете тема:",
+    "/language": "Изберете език:",
+    "/consultant": "Консултант ще ви отговори тук",
+    "/cancel": "Нямате отворен въпрос към консултант.",
+    "/privacy": "Какво пазим:",
     "/forget": "Готово: всичко, което пазехме за вас, е изтрито.",
 }
 
@@ -228,8 +236,13 @@ def test_run_without_the_token_names_the_variable(tmp_path: Path) -> None:
     config = tmp_path / "bot.toml"
     config.write_text(f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\n[telegram]\nenabled = true\n')
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_BOT_TOKEN"}
-    result = subprocess.run([sys.executable, "-m", "bot", "--config", str(config), "run"],
-                            capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--config", str(config), "run"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 2 and "TELEGRAM_BOT_TOKEN is not set" in result.stderr
 
 
@@ -237,8 +250,15 @@ async def test_run_polls_answers_and_stops_on_sigterm(fake: FakeTelegram, tmp_pa
     config = run_config(tmp_path, f'[telegram]\nenabled = true\napi_base_url = "{fake.url}"\n[web]\nport = 0\n')
     fake.updates.append(message_update(CHAT, "where can I learn bulgarian"))
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config), "--debug", "run",
-        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN}, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config),
+        "--debug",
+        "run",
+        env={**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN},
+        stderr=asyncio.subprocess.PIPE,
     )
     await eventually(lambda: bool(fake.sent(CHAT)), 30)
     process.send_signal(signal.SIGTERM)
@@ -256,14 +276,18 @@ async def test_run_in_webhook_mode_registers_the_webhook_and_serves_it(fake: Fak
     from tests.conftest import free_port
 
     port = free_port()
-    config = run_config(tmp_path, f'[telegram]\nenabled = true\nmode = "webhook"\napi_base_url = "{fake.url}"\n'
-                                  f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n')
+    config = run_config(
+        tmp_path,
+        f'[telegram]\nenabled = true\nmode = "webhook"\napi_base_url = "{fake.url}"\n'
+        f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n',
+    )
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": "hook-secret"}
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "--config", str(config), "run", env=env, stderr=asyncio.subprocess.PIPE
     )
     try:
         async with httpx.AsyncClient() as client:
+
             async def healthy() -> bool:
                 try:
                     return (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
@@ -274,8 +298,11 @@ async def test_run_in_webhook_mode_registers_the_webhook_and_serves_it(fake: Fak
             [hook] = fake.called("setWebhook")
             assert hook["url"] == "https://bot.example.org/telegram" and hook["secret_token"] == "hook-secret"
             assert set(hook["allowed_updates"]) == {"message", "callback_query"}
-            response = await client.post(f"http://127.0.0.1:{port}/telegram", json=message_update(CHAT, "hello"),
-                                          headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"})
+            response = await client.post(
+                f"http://127.0.0.1:{port}/telegram",
+                json=message_update(CHAT, "hello"),
+                headers={"X-Telegram-Bot-Api-Secret-Token": "hook-secret"},
+            )
             assert response.status_code == 200
         await eventually(lambda: bool(fake.sent(CHAT)))
     finally:

@@ -70,7 +70,9 @@ async def test_callbacks_without_the_right_signature_are_refused(viber: Running,
     assert (await viber.post_viber(content=body, signature="00" * 32)).status_code == 403
     assert (await viber.post_viber(content=b"{not json")).status_code == 400
     assert (await post(viber, {"event": "something_new", "timestamp": 1})).status_code == 200
-    assert (await post(viber, {"event": "webhook", "timestamp": 1, "message_token": 1, "chat_hostname": "x"})).status_code == 200
+    assert (
+        await post(viber, {"event": "webhook", "timestamp": 1, "message_token": 1, "chat_hostname": "x"})
+    ).status_code == 200
     assert fake.sent() == []
 
 
@@ -99,7 +101,12 @@ async def test_a_question_is_answered_with_a_keyboard_and_a_press_works(viber: R
 
 
 async def test_media_gets_a_text_only_reply_or_joins_an_open_ticket(viber: Running, fake: FakeViber) -> None:
-    picture = {"type": "picture", "text": "", "media": "http://example.com/p.jpg", "thumbnail": "http://example.com/t.jpg"}
+    picture = {
+        "type": "picture",
+        "text": "",
+        "media": "http://example.com/p.jpg",
+        "thumbnail": "http://example.com/t.jpg",
+    }
     await post(viber, message(ME, **picture))
     assert fake.sent(ME)[-1]["text"].startswith("I can only read text messages")
     await post(viber, message(ME, "/consultant"))
@@ -117,8 +124,15 @@ async def test_a_retried_callback_is_handled_once(viber: Running, fake: FakeVibe
 
 
 async def test_subscribing_brings_the_welcome_and_the_topics(viber: Running, fake: FakeViber) -> None:
-    await post(viber, {"event": "subscribed", "timestamp": 1457764197627, "message_token": 42,
-                      "user": {"id": ME, "name": "A", "language": "ar", "api_version": 1}})
+    await post(
+        viber,
+        {
+            "event": "subscribed",
+            "timestamp": 1457764197627,
+            "message_token": 42,
+            "user": {"id": ME, "name": "A", "language": "ar", "api_version": 1},
+        },
+    )
     welcome, topics = fake.sent(ME)
     assert welcome["text"].startswith("مرحباً!") and topics["text"] == "اختر موضوعاً:"
 
@@ -130,7 +144,9 @@ async def test_unsubscribed_users_get_nothing_more(viber: Running, fake: FakeVib
         assert (await session.scalars(select(User.active))).all() == [False]
 
 
-async def test_a_consultants_answer_reaches_the_viber_user_and_receipts_are_recorded(viber: Running, fake: FakeViber) -> None:
+async def test_a_consultants_answer_reaches_the_viber_user_and_receipts_are_recorded(
+    viber: Running, fake: FakeViber
+) -> None:
     await post(viber, message(ME, "/consultant", language="ru"))
     await post(viber, message(ME, "Хозяин не возвращает залог", language="ru"))
     ticket_id = await claimed_ticket(viber, "ru")
@@ -181,8 +197,12 @@ def test_set_webhook_by_hand_prints_vibers_answer(tmp_path: Path) -> None:
         config.write_text(f'[viber]\napi_base_url = "{fake.url}"\n[web]\npublic_url = "https://bot.example.org"\n')
         try:
             result = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "bot", "--config", str(config), "viber", "set-webhook"],
-                capture_output=True, text=True, env={**os.environ, "VIBER_AUTH_TOKEN": TOKEN}, timeout=60,
+                subprocess.run,
+                [sys.executable, "-m", "bot", "--config", str(config), "viber", "set-webhook"],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "VIBER_AUTH_TOKEN": TOKEN},
+                timeout=60,
             )
         finally:
             await fake.stop()
@@ -198,17 +218,28 @@ def test_set_webhook_by_hand_prints_vibers_answer(tmp_path: Path) -> None:
 
 async def test_run_serves_viber_and_sets_its_webhook(fake: FakeViber, tmp_path: Path) -> None:
     port = free_port()
-    config = run_config(tmp_path, f'[viber]\nenabled = true\napi_base_url = "{fake.url}"\n'
-                                  f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n')
+    config = run_config(
+        tmp_path,
+        f'[viber]\nenabled = true\napi_base_url = "{fake.url}"\n'
+        f'[web]\nport = {port}\npublic_url = "https://bot.example.org"\n',
+    )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "--config", str(config), "run",
-        env={**os.environ, "VIBER_AUTH_TOKEN": TOKEN}, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "--config",
+        str(config),
+        "run",
+        env={**os.environ, "VIBER_AUTH_TOKEN": TOKEN},
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         await eventually(lambda: any(m == "set_webhook" for m, _ in fake.calls))
         body, headers = signed(message(ME, "where can I learn bulgarian"))
         async with httpx.AsyncClient() as client:
-            assert (await client.post(f"http://127.0.0.1:{port}/viber", content=body, headers=headers)).status_code == 200
+            assert (
+                await client.post(f"http://127.0.0.1:{port}/viber", content=body, headers=headers)
+            ).status_code == 200
         await eventually(lambda: bool(fake.sent(ME)))
     finally:
         process.send_signal(signal.SIGTERM)

@@ -69,12 +69,17 @@ def test_a_small_good_base_has_no_errors_and_renders_contacts(tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (("    source: [facts]", "    variants:\n      refugee: {{en: x, bg: y}}\n    source: [facts]"),
-         "variants: unknown status 'refugee'"),
+        (
+            ("    source: [facts]", "    variants:\n      refugee: {{en: x, bg: y}}\n    source: [facts]"),
+            "variants: unknown status 'refugee'",
+        ),
         (("{{contact:animus}}", "{{contact:nobody}}"), "{contact:nobody}: no such organisation"),
         (("source: [facts]", "source: [nowhere]"), "source 'nowhere' is not in sources.yaml"),
         (("en: An answer.", "en: Call 0888 123 456."), "phone number '0888 123 456' is quoted by none of its sources"),
-        (("    reviewed: 22 Nov 2026", "    reviewed: 22 Nov 2026\n    review_by: soon"), "review_by: 'soon' is not a date"),
+        (
+            ("    reviewed: 22 Nov 2026", "    reviewed: 22 Nov 2026\n    review_by: soon"),
+            "review_by: 'soon' is not a date",
+        ),
         (("title: {{en: Is it one?, bg: Едно ли е?}}", "title: {{en: Is it one?}}"), "title: missing language 'bg'"),
         (("    source:", "    colour: red\n    source:"), "unknown key 'colour'"),
         (("reviewed: 22 Nov 2026", "reviewed: 2030-01-01"), "is in the future"),
@@ -94,8 +99,10 @@ def test_bad_input_is_one_path_line_message(tmp_path: Path, change: tuple[str, s
 
 
 def test_a_variant_answers_its_status_and_the_general_answer_the_rest(tmp_path: Path) -> None:
-    entry = ENTRY.replace("    source: [facts]", "    variants:\n      asylum_seeker: {{en: For seekers., bg: За търсещи.}}\n"
-                                                 "    source: [facts]")
+    entry = ENTRY.replace(
+        "    source: [facts]",
+        "    variants:\n      asylum_seeker: {{en: For seekers., bg: За търсещи.}}\n    source: [facts]",
+    )
     small_base(tmp_path, health=entry.format(id="health-one"))
     one = load_knowledge(tmp_path, ("en", "bg")).entries["health-one"]
     assert one.answer_for("en", Status.ASYLUM_SEEKER) == "For seekers."
@@ -113,7 +120,9 @@ def test_an_organisation_phone_needs_a_quoting_source(tmp_path: Path) -> None:
 
 def test_a_crisis_contact_must_exist(tmp_path: Path) -> None:
     small_base(tmp_path)
-    path = write(tmp_path, "crisis.yaml", "categories:\n  - id: violence\n    contacts: [ghost]\n    phrases: {en: [kill me]}\n")
+    path = write(
+        tmp_path, "crisis.yaml", "categories:\n  - id: violence\n    contacts: [ghost]\n    phrases: {en: [kill me]}\n"
+    )
     assert problems_of(tmp_path) == [f"{path}:3: contacts: 'ghost' is not in organisations.yaml"]
 
 
@@ -125,8 +134,11 @@ def test_a_topic_file_needs_its_topic_in_topics_yaml(tmp_path: Path) -> None:
 
 def test_review_by_warns_30_days_before_and_verify_sources_mark_the_entry(tmp_path: Path) -> None:
     soon = ENTRY.replace("    reviewed: 22 Nov 2026", "    reviewed: 22 Nov 2026\n    review_by: 10 Dec 2026")
-    small_base(tmp_path, health=soon.format(id="health-one"),
-               work=ENTRY.replace("source: [facts]", "source: [old-page]").format(id="work-one"))
+    small_base(
+        tmp_path,
+        health=soon.format(id="health-one"),
+        work=ENTRY.replace("source: [facts]", "source: [old-page]").format(id="work-one"),
+    )
     knowledge, problems = check_knowledge(tmp_path, ("en", "bg"), today=TODAY)
     assert [p for p in problems if p.error] == []
     assert any("review_by 2026-12-10 is within 30 days" in p.message for p in problems if not p.error)
@@ -136,7 +148,9 @@ def test_review_by_warns_30_days_before_and_verify_sources_mark_the_entry(tmp_pa
 
 def test_broken_yaml_names_where_the_bracket_opened_and_where_the_parser_stopped(tmp_path: Path) -> None:
     small_base(tmp_path)
-    text = "topic: health\nentries:\n  - id: health-b\n    questions: {en: [one, two,\n      three\n    answer: {en: hi}\n"
+    text = (
+        "topic: health\nentries:\n  - id: health-b\n    questions: {en: [one, two,\n      three\n    answer: {en: hi}\n"
+    )
     path = write(tmp_path, "health.yaml", text)
     opened, stopped = problems_of(tmp_path)
     assert opened.startswith(f"{path}:4: broken YAML") and "starts here" in opened

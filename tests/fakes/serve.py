@@ -25,7 +25,7 @@ class Served:
 async def serve(app: ASGIApp, port: int = 0) -> Served:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers a flag, not an event)
         await asyncio.sleep(0.01)
     return Served(server, task, f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}")
 

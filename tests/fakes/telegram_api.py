@@ -12,9 +12,9 @@ import asyncio
 import json
 import random
 import time
-from urllib.parse import parse_qsl
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -60,8 +60,13 @@ class FakeTelegram:
 
     def sent(self, chat_id: int | None = None) -> list[dict[str, Any]]:
         """What was sent (to `chat_id`), counting only the messages the fake accepted."""
-        return [c.params for c in self.calls if c.method == "sendMessage" and c.result is not None
-                and (chat_id is None or int(c.params["chat_id"]) == chat_id)]
+        return [
+            c.params
+            for c in self.calls
+            if c.method == "sendMessage"
+            and c.result is not None
+            and (chat_id is None or int(c.params["chat_id"]) == chat_id)
+        ]
 
     def called(self, method: str) -> list[dict[str, Any]]:
         return [c.params for c in self.calls if c.method == method]
@@ -98,7 +103,7 @@ class FakeTelegram:
             if method == "sendMessage" and int(params.get("chat_id") or 0) in self.hanging:
                 try:  # hang until the test lets go, or hang_seconds pass
                     await asyncio.wait_for(self._let_go.wait(), self.hang_seconds)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
             return await self._answer(call)
         finally:
@@ -112,11 +117,20 @@ class FakeTelegram:
                 self.too_many[method] -= 1
             else:
                 self.too_many_for[chat] -= 1
-            return JSONResponse({"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-                                 "parameters": {"retry_after": 1}}, status_code=429)
+            return JSONResponse(
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 1",
+                    "parameters": {"retry_after": 1},
+                },
+                status_code=429,
+            )
         if chat in self.blocked:
-            return JSONResponse({"ok": False, "error_code": 403,
-                                 "description": "Forbidden: bot was blocked by the user"}, status_code=403)
+            return JSONResponse(
+                {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"},
+                status_code=403,
+            )
         call.result = await self._result(method, params)
         return JSONResponse({"ok": True, "result": call.result})
 
@@ -126,11 +140,22 @@ class FakeTelegram:
         if method.startswith("send"):
             self._message_id += 1
             chat_id = int(params["chat_id"])
-            return {"message_id": self._message_id, "date": 1700000000, "text": params.get("text", ""),
-                    "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"}, "from": BOT_USER}
+            return {
+                "message_id": self._message_id,
+                "date": 1700000000,
+                "text": params.get("text", ""),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "from": BOT_USER,
+            }
         if method == "getChat":
-            return {"id": int(params["chat_id"]), "type": "supergroup", "title": "Consultants", "is_forum": self.forum,
-                    "accent_color_id": 0, "max_reaction_count": 11}
+            return {
+                "id": int(params["chat_id"]),
+                "type": "supergroup",
+                "title": "Consultants",
+                "is_forum": self.forum,
+                "accent_color_id": 0,
+                "max_reaction_count": 11,
+            }
         if method == "createForumTopic":
             self._thread_id += 1
             return {"message_thread_id": self._thread_id, "name": params.get("name", ""), "icon_color": 7322096}
@@ -138,8 +163,13 @@ class FakeTelegram:
             self.deleted.append(int(params["message_id"]))
             return True
         if method == "editMessageText":
-            return {"message_id": int(params["message_id"]), "date": 1700000000, "text": params.get("text", ""),
-                    "chat": {"id": int(params["chat_id"]), "type": "supergroup"}, "from": BOT_USER}
+            return {
+                "message_id": int(params["message_id"]),
+                "date": 1700000000,
+                "text": params.get("text", ""),
+                "chat": {"id": int(params["chat_id"]), "type": "supergroup"},
+                "from": BOT_USER,
+            }
         if method == "getUpdates":
             # as Telegram does: an offset confirms the updates before it, which are then gone; the others stay
             # until confirmed, so an update fetched by a process that died is fetched again. A long poll of up to
@@ -174,12 +204,23 @@ class FakeTelegram:
 _update_id = 1000
 
 
-def message_update(chat_id: int, text: str = "", language: str = "en", chat_type: str = "private",
-                   update_id: int | None = None, **extra: Any) -> dict[str, Any]:
+def message_update(
+    chat_id: int,
+    text: str = "",
+    language: str = "en",
+    chat_type: str = "private",
+    update_id: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     global _update_id
     _update_id += 1
-    message = {"message_id": _update_id, "date": 1700000000, "chat": {"id": chat_id, "type": chat_type},
-               "from": {"id": chat_id, "is_bot": False, "first_name": "A", "language_code": language}, **extra}
+    message = {
+        "message_id": _update_id,
+        "date": 1700000000,
+        "chat": {"id": chat_id, "type": chat_type},
+        "from": {"id": chat_id, "is_bot": False, "first_name": "A", "language_code": language},
+        **extra,
+    }
     if text:
         message["text"] = text
     return {"update_id": update_id or _update_id, "message": message}
@@ -188,8 +229,18 @@ def message_update(chat_id: int, text: str = "", language: str = "en", chat_type
 def callback_update(chat_id: int, data: str, language: str = "en") -> dict[str, Any]:
     global _update_id
     _update_id += 1
-    return {"update_id": _update_id, "callback_query": {
-        "id": f"cb{_update_id}", "chat_instance": "x", "data": data,
-        "from": {"id": chat_id, "is_bot": False, "first_name": "A", "language_code": language},
-        "message": {"message_id": 1, "date": 1700000000, "chat": {"id": chat_id, "type": "private"}, "text": "menu"},
-    }}
+    return {
+        "update_id": _update_id,
+        "callback_query": {
+            "id": f"cb{_update_id}",
+            "chat_instance": "x",
+            "data": data,
+            "from": {"id": chat_id, "is_bot": False, "first_name": "A", "language_code": language},
+            "message": {
+                "message_id": 1,
+                "date": 1700000000,
+                "chat": {"id": chat_id, "type": "private"},
+                "text": "menu",
+            },
+        },
+    }

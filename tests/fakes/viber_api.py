@@ -55,8 +55,9 @@ class FakeViber:
             return JSONResponse({"status": 12, "status_message": "tooManyRequests"})
         self._token += 1
         self.accepted.append(params)
-        return JSONResponse({"status": 0, "status_message": "ok", "message_token": self._token,
-                             "chat_hostname": "SN-CHAT-01_"})
+        return JSONResponse(
+            {"status": 0, "status_message": "ok", "message_token": self._token, "chat_hostname": "SN-CHAT-01_"}
+        )
 
     async def start(self) -> None:
         self._served = await serve(Starlette(routes=[Route("/pa/{method}", self._endpoint, methods=["POST"])]))
@@ -77,24 +78,51 @@ def _next() -> int:
 
 
 def user(user_id: str, language: str = "en") -> dict[str, Any]:
-    return {"id": user_id, "name": "John McClane", "avatar": "http://avatar.example.com", "language": language,
-            "country": "UK", "api_version": 1}
+    return {
+        "id": user_id,
+        "name": "John McClane",
+        "avatar": "http://avatar.example.com",
+        "language": language,
+        "country": "UK",
+        "api_version": 1,
+    }
 
 
-def message(user_id: str, text: str = "", language: str = "en", token: int | None = None, **fields: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"type": "text", "text": text} if not fields else {**fields, **({"text": text} if text else {})}
-    return {"event": "message", "timestamp": 1457764197627, "message_token": token or _next(),
-            "sender": user(user_id, language), "message": body}
+def message(
+    user_id: str, text: str = "", language: str = "en", token: int | None = None, **fields: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = (
+        {"type": "text", "text": text} if not fields else {**fields, **({"text": text} if text else {})}
+    )
+    return {
+        "event": "message",
+        "timestamp": 1457764197627,
+        "message_token": token or _next(),
+        "sender": user(user_id, language),
+        "message": body,
+    }
 
 
 def conversation_started(user_id: str, language: str = "en") -> dict[str, Any]:
-    return {"event": "conversation_started", "timestamp": 1457764197627, "message_token": _next(), "type": "open",
-            "context": "", "user": user(user_id, language), "subscribed": False}
+    return {
+        "event": "conversation_started",
+        "timestamp": 1457764197627,
+        "message_token": _next(),
+        "type": "open",
+        "context": "",
+        "user": user(user_id, language),
+        "subscribed": False,
+    }
 
 
 def event(name: str, user_id: str, token: int) -> dict[str, Any]:
-    return {"event": name, "timestamp": 1457764197627, "message_token": token, "user_id": user_id,
-            **({"desc": "failure description"} if name == "failed" else {})}
+    return {
+        "event": name,
+        "timestamp": 1457764197627,
+        "message_token": token,
+        "user_id": user_id,
+        **({"desc": "failure description"} if name == "failed" else {}),
+    }
 
 
 def signed(payload: dict[str, Any] | bytes) -> tuple[bytes, dict[str, str]]:

@@ -2,24 +2,25 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import select
 
 from bot.config import HandoffSection
 from bot.core.handoff import ConsultantInfo, Desk, DeskError
+from bot.core.state import Turn
 from bot.i18n import I18n
 from bot.storage.database import Database
 from bot.storage.desk import SqlDesk
 from bot.storage.models import Outbox, TicketMessage
 from bot.storage.outbox import SqlOutbox
 from bot.storage.users import SqlUserStore
-from bot.core.state import Turn
 from bot.types import Address
 from tests.conftest import LANGUAGES
 
 ME = Address("console", "u1")
-MONDAY_NOON = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone.utc)  # 12:00 in Sofia
+MONDAY_NOON = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)  # 12:00 in Sofia
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ async def test_a_ticket_gets_a_stable_pseudonym_and_collects_messages(desk: Desk
 
 async def test_the_acknowledgement_tells_office_hours_in_the_users_language(database: Database) -> None:
     store = SqlDesk(database)
-    saturday = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.timezone.utc)
+    saturday = dt.datetime(2026, 11, 28, 10, 0, tzinfo=dt.UTC)
     desk = Desk(store, I18n(LANGUAGES), HandoffSection(), now=lambda: saturday)
     ack = await desk.open(ME, "ru", "asked_human", None, [])
     assert "пн, 30 ноября, 09:00" in ack.text  # Babel's Russian for the next opening, after a colon
@@ -91,6 +92,9 @@ async def test_without_a_display_name_the_user_sees_no_consultant_name(desk: Des
     assert await outbox_texts(database) == ["Consultant:\n\nHello"]
 
 
+Action = Callable[[Desk, int], Awaitable[object]]  # a desk call that a consultant gets wrong
+
+
 @pytest.mark.parametrize(
     ("action", "message"),
     [
@@ -102,7 +106,7 @@ async def test_without_a_display_name_the_user_sees_no_consultant_name(desk: Des
         (lambda d, t: d.reply(t, "maria", "   "), "empty"),
     ],
 )
-async def test_consultant_mistakes_are_refused_with_a_reason(desk: Desk, action, message: str) -> None:  # type: ignore[no-untyped-def]
+async def test_consultant_mistakes_are_refused_with_a_reason(desk: Desk, action: Action, message: str) -> None:
     await desk.open(ME, "en", "asked_human", None, ["q"])
     [ticket] = await desk.store.list_tickets()
     with pytest.raises(DeskError, match=message):
@@ -118,7 +122,11 @@ async def test_only_the_holder_may_act_and_closed_tickets_are_final(desk: Desk) 
     with pytest.raises(DeskError, match="held by maria"):
         await desk.reply(ticket.id, "ivan", "x")
     await desk.close(ticket.id, "maria")
-    for attempt in (desk.store.claim(ticket.id, "ivan"), desk.reply(ticket.id, "maria", "x"), desk.close(ticket.id, "maria")):
+    for attempt in (
+        desk.store.claim(ticket.id, "ivan"),
+        desk.reply(ticket.id, "maria", "x"),
+        desk.close(ticket.id, "maria"),
+    ):
         with pytest.raises(DeskError, match="is closed"):
             await attempt
 
@@ -196,7 +204,7 @@ async def test_closed_tickets_are_purged_after_retention(desk: Desk, database: D
     [ticket] = await desk.store.list_tickets()
     await desk.store.claim(ticket.id, "maria")
     await desk.close(ticket.id, "maria")
-    await database.purge(90, now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=91))
+    await database.purge(90, now=dt.datetime.now(dt.UTC) + dt.timedelta(days=91))
     async with database.sessions() as session:
         assert (await session.scalars(select(TicketMessage))).all() == []
     with pytest.raises(DeskError, match="does not exist"):
@@ -209,8 +217,12 @@ async def test_a_list_can_be_filtered_and_flags_overdue_tickets(desk: Desk) -> N
     tickets = await desk.store.list_tickets()
     assert [t.priority for t in tickets] == ["urgent", "normal"]
     assert [t.language for t in await desk.store.list_tickets(language="ru")] == ["ru"]
-    late = Desk(desk.store, I18n(LANGUAGES), HandoffSection(answer_within_hours=1),
-                now=lambda: dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=2))
+    late = Desk(
+        desk.store,
+        I18n(LANGUAGES),
+        HandoffSection(answer_within_hours=1),
+        now=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=2),
+    )
     assert all(late.overdue(t) for t in tickets)
     assert not any(desk.overdue(t) for t in tickets)
 
@@ -221,7 +233,7 @@ async def test_outbox_rows_stay_after_a_failed_transaction(desk: Desk, database:
     [ticket] = await desk.store.list_tickets()
     await desk.store.claim(ticket.id, "maria")
 
-    def broken(*_: object) -> list:  # type: ignore[type-arg]
+    def broken(*_: object) -> list[object]:
         raise RuntimeError("composition failed")
 
     with pytest.raises(RuntimeError):

@@ -102,6 +102,7 @@ async def test_kinds_of_write_in_flight_together_share_one_transaction_in_their_
         async def write(_connection: object, batch: list[int]) -> list[int]:
             order.append(name)
             return [n * factor for n in batch]
+
         return write
 
     later = shared.step(2, step("later", 10))

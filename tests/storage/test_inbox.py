@@ -12,14 +12,18 @@ from bot.storage.inbox import Arrival, SqlInbox
 from bot.storage.models import InboxItem, utcnow
 
 
-def arrival(key: str, lane: str = "chat-1", body: str = '{"text": "my passport AB123"}', urgent: bool = False) -> Arrival:
+def arrival(
+    key: str, lane: str = "chat-1", body: str = '{"text": "my passport AB123"}', urgent: bool = False
+) -> Arrival:
     return Arrival("telegram", key, lane, body, urgent)
 
 
 async def test_an_update_is_stored_once_whatever_how_often_it_comes(database: Database) -> None:
     inbox = SqlInbox(database, "me")
     first, again, other_channel = await asyncio.gather(
-        inbox.store(arrival("1")), inbox.store(arrival("1")), inbox.store(Arrival("viber", "1", "x", "{}")),
+        inbox.store(arrival("1")),
+        inbox.store(arrival("1")),
+        inbox.store(Arrival("viber", "1", "x", "{}")),
     )
     assert first is not None and again is None and other_channel is not None
     assert await inbox.store(arrival("1")) is None  # and in a later batch too
@@ -57,7 +61,7 @@ async def test_a_live_process_keeps_its_updates_by_renewing_its_lease(database: 
     await mine.renew()
     async with database.sessions() as session:
         lease = (await session.scalars(select(InboxItem.lease_until))).one()
-    assert lease is not None and lease.replace(tzinfo=dt.timezone.utc) > utcnow() + dt.timedelta(seconds=10)
+    assert lease is not None and lease.replace(tzinfo=dt.UTC) > utcnow() + dt.timedelta(seconds=10)
     assert await theirs.take_over() == []
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 
+from bot.core.state import Turn
 from bot.storage.database import MIGRATIONS, Database
 from bot.storage.models import Event, Unanswered, User
 from bot.storage.users import SqlUserStore
-from bot.core.state import Turn
 from bot.types import Address
 
 ME = Address("console", "u1")
@@ -44,7 +44,9 @@ async def test_forget_erases_the_user_and_everything_linked(database: Database) 
     store = SqlUserStore(database)
     for address in (ME, OTHER):
         await store.touch(address)
-        await store.record_turn(address, Turn("suggest", None, "en", unanswered=(f"question of {address.chat_id}", 0.2)))
+        await store.record_turn(
+            address, Turn("suggest", None, "en", unanswered=(f"question of {address.chat_id}", 0.2))
+        )
     await store.forget(ME)
     async with database.sessions() as session:
         users = (await session.scalars(select(User.chat_id))).all()
@@ -58,7 +60,7 @@ async def test_purge_removes_what_is_older_than_retention(database: Database) ->
     store = SqlUserStore(database)
     await store.touch(ME)
     await store.record_turn(ME, Turn("handoff", None, "en", unanswered=("old question", 0.1)))
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=91)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=91)
     assert await database.purge(90) == 0
     assert await database.purge(90, now=later) == 3
     assert await store.unanswered(days=365) == []
@@ -84,8 +86,17 @@ async def test_touch_creates_a_user_unless_told_not_to(database: Database) -> No
 async def test_a_turn_is_recorded_at_once(database: Database) -> None:
     store = SqlUserStore(database)
     await store.touch(ME)
-    await store.record_turn(ME, Turn("suggest", "health-insurance-cost", "ru", detected_language="ru",
-                                     question="skolko stoit", unanswered=("skolko stoit", 0.5)))
+    await store.record_turn(
+        ME,
+        Turn(
+            "suggest",
+            "health-insurance-cost",
+            "ru",
+            detected_language="ru",
+            question="skolko stoit",
+            unanswered=("skolko stoit", 0.5),
+        ),
+    )
     state = await store.touch(ME)
     assert state is not None and (state.language, state.chosen) == ("ru", False)
     assert [q.text for q in await store.unanswered(days=1)] == ["skolko stoit"]
@@ -106,10 +117,12 @@ async def test_messages_in_flight_together_are_written_together(database: Databa
     )
     assert [state is not None for state in states] == [True, True, True, True, False]
     assert await store.count_users() == 3
-    await asyncio.gather(*(
-        store.record_turn(address, Turn("answer", "health-insurance-obligatory", "en", detected_language="en"))
-        for address in (ME, ME, viber_me)
-    ))
+    await asyncio.gather(
+        *(
+            store.record_turn(address, Turn("answer", "health-insurance-obligatory", "en", detected_language="en"))
+            for address in (ME, ME, viber_me)
+        )
+    )
     async with database.sessions() as session:
         assert len((await session.scalars(select(Event.id))).all()) == 3
     assert (await store.touch(ME)).language == "en"
@@ -148,12 +161,13 @@ async def test_detection_never_overrides_a_chosen_language_and_a_question_alone_
 
 async def test_texts_of_any_kind_travel_through_the_batched_statements_unchanged(database: Database) -> None:
     """Rows go to the database as one JSON parameter: quotes, newlines, bidi text and emoji must survive."""
-    tricky = Address("telegram", "it's \"me\"; DROP TABLE users; --")
+    tricky = Address("telegram", 'it\'s "me"; DROP TABLE users; --')
     question = 'ما هو "وضع اللاجئ"؟\nI\'m asking 🙏 \\ % _ \u200f'
     store = SqlUserStore(database)
     assert await store.touch(tricky) is not None
-    await store.record_turn(tricky, Turn("suggest", None, "ar", detected_language="ar", question=question,
-                                         unanswered=(question, 0.4375)))
+    await store.record_turn(
+        tricky, Turn("suggest", None, "ar", detected_language="ar", question=question, unanswered=(question, 0.4375))
+    )
     state = await store.touch(tricky)
     assert state is not None and state.language == "ar"
     [missed] = await store.unanswered(days=1)

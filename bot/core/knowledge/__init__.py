@@ -13,5 +13,18 @@ from bot.core.knowledge.model import (
 )
 from bot.core.knowledge.nodes import KnowledgeError, Problem, parse_day
 
-__all__ = ["CrisisCategory", "Entry", "KnowledgeBase", "KnowledgeError", "Organisation", "Problem",
-           "SmallTalkKind", "Source", "Status", "Topic", "check_knowledge", "load_knowledge", "parse_day"]
+__all__ = [
+    "CrisisCategory",
+    "Entry",
+    "KnowledgeBase",
+    "KnowledgeError",
+    "Organisation",
+    "Problem",
+    "SmallTalkKind",
+    "Source",
+    "Status",
+    "Topic",
+    "check_knowledge",
+    "load_knowledge",
+    "parse_day",
+]

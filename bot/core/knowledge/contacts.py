@@ -73,13 +73,15 @@ def source_ids(checker: FileChecker, node: Node, sources: dict[str, Source]) -> 
     return tuple(i for i in ids if i in sources)
 
 
-def check_phones(checker: FileChecker, node: Node, text: str, ids: tuple[str, ...],
-                 sources: dict[str, Source], what: str) -> None:
+def check_phones(
+    checker: FileChecker, node: Node, text: str, ids: tuple[str, ...], sources: dict[str, Source], what: str
+) -> None:
     backing = [sources[i] for i in ids]
     for number in phone_numbers(text):
         if not quoted(number, backing):
-            checker.problem(node, f"{what}: phone number '{number}' is quoted by none of its sources "
-                                  f"({', '.join(ids) or 'none'})")
+            checker.problem(
+                node, f"{what}: phone number '{number}' is quoted by none of its sources ({', '.join(ids) or 'none'})"
+            )
 
 
 def load_organisations(checker: FileChecker, root: Node, sources: dict[str, Source]) -> dict[str, Organisation]:
@@ -108,8 +110,9 @@ def load_organisations(checker: FileChecker, root: Node, sources: dict[str, Sour
     return found
 
 
-def render(checker: FileChecker, node: Node, text: str, language: str, fallback: str,
-           organisations: dict[str, Organisation]) -> str:
+def render(
+    checker: FileChecker, node: Node, text: str, language: str, fallback: str, organisations: dict[str, Organisation]
+) -> str:
     """`text` with every `{contact:id}` replaced by the organisation's line in `language`."""
 
     def replace(match: re.Match[str]) -> str:
@@ -120,4 +123,3 @@ def render(checker: FileChecker, node: Node, text: str, language: str, fallback:
         return organisation.line(language, fallback)
 
     return CONTACT.sub(replace, text)
-

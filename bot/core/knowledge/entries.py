@@ -14,8 +14,18 @@ ANSWER_MAX_CHARS = 4096
 TITLE_MAX_CHARS = 90
 MIN_PARAPHRASES = 3
 STALE_AFTER_DAYS = 365
-_ENTRY_KEYS = {"id", "title", "questions", "keywords", "answer", "variants", "source", "reviewed", "review_by",
-               "related"}
+_ENTRY_KEYS = {
+    "id",
+    "title",
+    "questions",
+    "keywords",
+    "answer",
+    "variants",
+    "source",
+    "reviewed",
+    "review_by",
+    "related",
+}
 _REQUIRED = ("id", "title", "questions", "answer", "source", "reviewed")
 STATUSES = {s.value: s for s in Status}
 
@@ -23,8 +33,9 @@ STATUSES = {s.value: s for s in Status}
 class EntryReader:
     """Turns entry nodes into Entry records; needs the sources and organisations they refer to."""
 
-    def __init__(self, checker: FileChecker, sources: dict[str, Source],
-                 organisations: dict[str, Organisation], fallback: str) -> None:
+    def __init__(
+        self, checker: FileChecker, sources: dict[str, Source], organisations: dict[str, Organisation], fallback: str
+    ) -> None:
         self.checker = checker
         self.sources = sources
         self.organisations = organisations
@@ -40,8 +51,9 @@ class EntryReader:
         if entry_id is not None and not entry_id.startswith(f"{topic}-"):
             c.problem(table["id"][1], f"id '{entry_id}' must start with its topic: '{topic}-'")
         titles = c.texts_by_language(*table["title"], "title", True, TITLE_MAX_CHARS) if "title" in table else {}
-        questions = (c.lists_by_language(*table["questions"], "questions", True, MIN_PARAPHRASES)
-                     if "questions" in table else {})
+        questions = (
+            c.lists_by_language(*table["questions"], "questions", True, MIN_PARAPHRASES) if "questions" in table else {}
+        )
         keywords = c.lists_by_language(*table["keywords"], "keywords", False) if "keywords" in table else {}
         sources = source_ids(c, table["source"][1], self.sources) if "source" in table else ()
         answers = self._answers(table["answer"], "answer", sources) if "answer" in table else {}
@@ -52,8 +64,20 @@ class EntryReader:
         if entry_id is None or reviewed is None or not sources or not answers:
             return None
         verify = any(self.sources[s].verify for s in sources)
-        return Entry(entry_id, topic, titles, questions, keywords, answers, variants, sources, reviewed,
-                     review_by, verify, related)
+        return Entry(
+            entry_id,
+            topic,
+            titles,
+            questions,
+            keywords,
+            answers,
+            variants,
+            sources,
+            reviewed,
+            review_by,
+            verify,
+            related,
+        )
 
     def _answers(self, key_value: tuple[Node, Node], what: str, sources: tuple[str, ...]) -> dict[str, str]:
         key_node, value = key_value

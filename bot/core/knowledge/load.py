@@ -41,8 +41,11 @@ class _Reader:
         checker.problems.clear()
 
 
-def check_knowledge(directory: Path, languages: tuple[str, ...], today: dt.date | None = None,
-                    ) -> tuple[KnowledgeBase, list[Problem]]:
+def check_knowledge(
+    directory: Path,
+    languages: tuple[str, ...],
+    today: dt.date | None = None,
+) -> tuple[KnowledgeBase, list[Problem]]:
     """Read the knowledge directory; return what loaded and every problem found."""
     reader = _Reader(directory, languages, today or dt.date.today())
     fallback = FALLBACK_LANGUAGE if FALLBACK_LANGUAGE in languages else languages[0]
@@ -109,8 +112,12 @@ def check_knowledge(directory: Path, languages: tuple[str, ...], today: dt.date 
     return knowledge, reader.problems
 
 
-def _topic_file(checker: FileChecker, root: Node, by_topic: dict[str, list[str]], seen: set[str],
-                ) -> tuple[str, Node] | None:
+def _topic_file(
+    checker: FileChecker,
+    root: Node,
+    by_topic: dict[str, list[str]],
+    seen: set[str],
+) -> tuple[str, Node] | None:
     """The file's topic and its `entries` node, if it is a topic file of a known topic not seen before."""
     table = checker.mapping(root, "the file")
     if table is None:
@@ -122,8 +129,7 @@ def _topic_file(checker: FileChecker, root: Node, by_topic: dict[str, list[str]]
     if topic is None:
         return None
     if topic not in by_topic:
-        checker.problem(table["topic"][1], f"topic '{topic}' is not in {TOPICS_FILE} "
-                                           f"(topics: {', '.join(by_topic)})")
+        checker.problem(table["topic"][1], f"topic '{topic}' is not in {TOPICS_FILE} (topics: {', '.join(by_topic)})")
         return None
     if topic in seen:
         checker.problem(table["topic"][1], f"topic '{topic}' already has a file")
@@ -136,8 +142,9 @@ def _review_warning(checker: FileChecker, node: Node | None, what: str, review_b
     if review_by is None:
         return
     if review_by < checker.today:
-        checker.problem(node, f"{what}: review_by {review_by} has passed: answers now say they may be out of date",
-                        error=False)
+        checker.problem(
+            node, f"{what}: review_by {review_by} has passed: answers now say they may be out of date", error=False
+        )
     elif (review_by - checker.today).days <= REVIEW_WARNING_DAYS:
         checker.problem(node, f"{what}: review_by {review_by} is within {REVIEW_WARNING_DAYS} days", error=False)
 

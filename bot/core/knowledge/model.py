@@ -28,8 +28,13 @@ class Status(str, enum.Enum):
         return next((s for s, c in _CODES.items() if c == code), None)
 
 
-_CODES = {Status.ASYLUM_SEEKER: "as", Status.INTERNATIONAL_PROTECTION: "ip", Status.TEMPORARY_PROTECTION: "tp",
-          Status.RESIDENCE_PERMIT: "rp", Status.EU_CITIZEN: "eu"}
+_CODES = {
+    Status.ASYLUM_SEEKER: "as",
+    Status.INTERNATIONAL_PROTECTION: "ip",
+    Status.TEMPORARY_PROTECTION: "tp",
+    Status.RESIDENCE_PERMIT: "rp",
+    Status.EU_CITIZEN: "eu",
+}
 
 
 @dataclass(frozen=True)

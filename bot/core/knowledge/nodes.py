@@ -73,11 +73,17 @@ class FileChecker:
         except yaml.MarkedYAMLError as exc:
             context, problem = exc.context_mark, exc.problem_mark
             if context is not None and (problem is None or context.line != problem.line):
-                self.problems.append(Problem(str(self.path), context.line + 1,
-                                             f"broken YAML: {exc.context} that starts here"))
+                self.problems.append(
+                    Problem(str(self.path), context.line + 1, f"broken YAML: {exc.context} that starts here")
+                )
             mark = problem or context
-            self.problems.append(Problem(str(self.path), mark.line + 1 if mark is not None else 1,
-                                         f"broken YAML: {exc.problem or exc.context}"))
+            self.problems.append(
+                Problem(
+                    str(self.path),
+                    mark.line + 1 if mark is not None else 1,
+                    f"broken YAML: {exc.problem or exc.context}",
+                )
+            )
         except (OSError, UnicodeDecodeError) as exc:
             self.problems.append(Problem(str(self.path), 1, f"cannot read: {exc}"))
         return None
@@ -94,8 +100,9 @@ class FileChecker:
             result[key] = (key_node, value_node)
         return result
 
-    def keys(self, table: dict[str, tuple[Node, Node]], node: Node, what: str, known: set[str],
-             required: tuple[str, ...]) -> None:
+    def keys(
+        self, table: dict[str, tuple[Node, Node]], node: Node, what: str, known: set[str], required: tuple[str, ...]
+    ) -> None:
         for key, (key_node, _) in table.items():
             if key not in known:
                 self.problem(key_node, f"{what}: unknown key '{key}' (known: {', '.join(sorted(known))})")
@@ -123,8 +130,9 @@ class FileChecker:
             return None
         return value
 
-    def per_language(self, key_node: Node, node: Node, what: str, required: bool,
-                     extra: tuple[str, ...] = ()) -> dict[str, Node]:
+    def per_language(
+        self, key_node: Node, node: Node, what: str, required: bool, extra: tuple[str, ...] = ()
+    ) -> dict[str, Node]:
         """`extra`: keys allowed beside language codes (the crisis file's `latin`)."""
         table = self.mapping(node, what)
         if table is None:
@@ -141,8 +149,9 @@ class FileChecker:
                     self.problem(key_node, f"{what}: missing language '{lang}'")
         return found
 
-    def texts_by_language(self, key_node: Node, node: Node, what: str, required: bool,
-                          limit: int = TEXT_MAX_CHARS) -> dict[str, str]:
+    def texts_by_language(
+        self, key_node: Node, node: Node, what: str, required: bool, limit: int = TEXT_MAX_CHARS
+    ) -> dict[str, str]:
         found: dict[str, str] = {}
         for lang, text_node in self.per_language(key_node, node, what, required).items():
             value = self.text(text_node, f"{what}.{lang}", limit)
@@ -150,10 +159,13 @@ class FileChecker:
                 found[lang] = value
         return found
 
-    def lists_by_language(self, key_node: Node, node: Node, what: str, required: bool,
-                          minimum: int = 0, extra: tuple[str, ...] = ()) -> dict[str, tuple[str, ...]]:
-        return {lang: self.text_list(items, f"{what}.{lang}", minimum)
-                for lang, items in self.per_language(key_node, node, what, required, extra).items()}
+    def lists_by_language(
+        self, key_node: Node, node: Node, what: str, required: bool, minimum: int = 0, extra: tuple[str, ...] = ()
+    ) -> dict[str, tuple[str, ...]]:
+        return {
+            lang: self.text_list(items, f"{what}.{lang}", minimum)
+            for lang, items in self.per_language(key_node, node, what, required, extra).items()
+        }
 
     def text_list(self, node: Node, what: str, minimum: int = 0) -> tuple[str, ...]:
         if not isinstance(node, SequenceNode):
@@ -177,8 +189,12 @@ class FileChecker:
             return False
         return str(node.value).lower() in ("true", "yes", "on")
 
-    def records(self, table: dict[str, tuple[Node, Node]], key: str, what: str,
-                ) -> Iterator[tuple[Node, dict[str, tuple[Node, Node]]]]:
+    def records(
+        self,
+        table: dict[str, tuple[Node, Node]],
+        key: str,
+        what: str,
+    ) -> Iterator[tuple[Node, dict[str, tuple[Node, Node]]]]:
         """Each mapping in the list under `key`, with its node; what is no mapping is reported and skipped."""
         for node in self.sequence(table[key][1], key) if key in table else []:
             item = self.mapping(node, what)

@@ -29,8 +29,9 @@ def _phrases(checker: FileChecker, key_node: Node, node: Node, what: str) -> tup
 
 
 def _exemplars(checker: FileChecker, key_node: Node, node: Node, what: str) -> tuple[str, ...]:
-    return tuple(t for ts in checker.lists_by_language(key_node, node, what, False, extra=(LATIN,)).values()
-                 for t in ts)
+    return tuple(
+        t for ts in checker.lists_by_language(key_node, node, what, False, extra=(LATIN,)).values() for t in ts
+    )
 
 
 def load_crisis(checker: FileChecker, root: Node, organisations: dict[str, Organisation]) -> tuple[CrisisCategory, ...]:
@@ -49,8 +50,7 @@ def load_crisis(checker: FileChecker, root: Node, organisations: dict[str, Organ
         phrases = _phrases(checker, *item["phrases"], "phrases") if "phrases" in item else ()
         exemplars = _exemplars(checker, *item["exemplars"], "exemplars") if "exemplars" in item else ()
         if category is not None:
-            found.append(CrisisCategory(category, tuple(c for c in contacts if c in organisations), phrases,
-                                        exemplars))
+            found.append(CrisisCategory(category, tuple(c for c in contacts if c in organisations), phrases, exemplars))
     return tuple(found)
 
 

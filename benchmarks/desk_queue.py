@@ -4,40 +4,35 @@ Each consultant and each dispatcher has its own connection pool, as separate bot
 all reach for the same few oldest tickets, so claims collide; the table counts tickets claimed by more than one
 consultant and outbox messages delivered more than once — both must be 0.
 
-    python benchmarks/queue.py [--tickets 10000] [--postgres URL]
+    python -m benchmarks.desk_queue [--tickets 10000] [--postgres URL]
 """
 
 from __future__ import annotations
 
-import os
-import sys
-
 # This file is named queue.py, like the standard library module that asyncio and aiosqlite import:
 # take its own folder off the path before anything imports `queue`.
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != HERE] + [os.path.dirname(HERE)]
+import argparse
+import asyncio
+import os
+import random
+import tempfile
+import time
+from collections import Counter
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import random  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
+from sqlalchemy import insert
+from sqlalchemy.engine import make_url
 
-from sqlalchemy import insert  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from bot.config import HandoffSection  # noqa: E402
-from bot.core.handoff import ConsultantInfo, Desk, DeskError  # noqa: E402
-from bot.dispatch import Dispatcher  # noqa: E402
-from bot.i18n import I18n  # noqa: E402
-from bot.storage.database import Database  # noqa: E402
-from bot.storage.desk import SqlDesk  # noqa: E402
-from bot.storage.models import Ticket, User, utcnow  # noqa: E402
-from bot.storage.outbox import SqlOutbox  # noqa: E402
-from bot.tables import format_table  # noqa: E402
-from bot.types import Outbound  # noqa: E402
-from tests.fakes.postgres import create_scratch_database, drop_scratch_database  # noqa: E402
+from bot.config import HandoffSection
+from bot.core.handoff import ConsultantInfo, Desk, DeskError
+from bot.dispatch import Dispatcher
+from bot.i18n import I18n
+from bot.storage.database import Database
+from bot.storage.desk import SqlDesk
+from bot.storage.models import Ticket, User, utcnow
+from bot.storage.outbox import SqlOutbox
+from bot.tables import format_table
+from bot.types import Outbound
+from tests.fakes.postgres import create_scratch_database, drop_scratch_database
 
 LANGUAGES = ("bg", "en", "ru", "uk", "ar", "fa")
 CONSULTANTS = 20
@@ -58,15 +53,39 @@ class CountingSender:
 async def seed(database: Database, tickets: int) -> None:
     now = utcnow()
     async with database.sessions.begin() as session:
-        await session.execute(insert(User), [
-            {"channel": "bench", "chat_id": str(n), "language_chosen": False, "first_seen": now, "last_seen": now,
-             "active": True, "pseudonym": f"K-{n:05X}"} for n in range(tickets)
-        ])
-        await session.execute(insert(Ticket), [
-            {"user_id": n + 1, "pseudonym": f"K-{n:05X}", "channel": "bench", "language": LANGUAGES[n % 6],
-             "reason": "asked_human", "priority": "normal", "status": "waiting", "created_at": now,
-             "updated_at": now, "withdrawn": False} for n in range(tickets)
-        ])
+        await session.execute(
+            insert(User),
+            [
+                {
+                    "channel": "bench",
+                    "chat_id": str(n),
+                    "language_chosen": False,
+                    "first_seen": now,
+                    "last_seen": now,
+                    "active": True,
+                    "pseudonym": f"K-{n:05X}",
+                }
+                for n in range(tickets)
+            ],
+        )
+        await session.execute(
+            insert(Ticket),
+            [
+                {
+                    "user_id": n + 1,
+                    "pseudonym": f"K-{n:05X}",
+                    "channel": "bench",
+                    "language": LANGUAGES[n % 6],
+                    "reason": "asked_human",
+                    "priority": "normal",
+                    "status": "waiting",
+                    "created_at": now,
+                    "updated_at": now,
+                    "withdrawn": False,
+                }
+                for n in range(tickets)
+            ],
+        )
     store = SqlDesk(database)
     for n in range(CONSULTANTS):
         await store.add_consultant(ConsultantInfo(f"c{n}", (LANGUAGES[n % 6], "en")))
@@ -122,8 +141,14 @@ async def measure(url: str, tickets: int) -> list[object]:
     delivering = time.perf_counter() - started
     backend = make_url(url).get_backend_name()
     return [
-        backend, tickets, len(wins), f"{len(wins) / claiming:.0f}", stats["lost"],
-        sum(1 for n in wins.values() if n > 1), sum(seen.values()), f"{sum(seen.values()) / delivering:.0f}",
+        backend,
+        tickets,
+        len(wins),
+        f"{len(wins) / claiming:.0f}",
+        stats["lost"],
+        sum(1 for n in wins.values() if n > 1),
+        sum(seen.values()),
+        f"{sum(seen.values()) / delivering:.0f}",
         sum(1 for n in seen.values() if n > 1),
     ]
 
@@ -131,15 +156,19 @@ async def measure(url: str, tickets: int) -> list[object]:
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tickets", type=int, default=10_000)
-    parser.add_argument("--postgres", default=os.environ.get(
-        "MIGRANT_BOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get(
+            "MIGRANT_BOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         rows.append(await measure(f"sqlite+aiosqlite:///{folder}/bench.db", args.tickets))
     try:
         url = await create_scratch_database(args.postgres, "mb_bench")
-    except Exception as exc:  # noqa: BLE001 - the table says why PostgreSQL is missing
+    except Exception as exc:
         print(f"PostgreSQL not measured: {exc}")
     else:
         try:
@@ -147,10 +176,22 @@ async def main() -> None:
         finally:
             await drop_scratch_database(url, args.postgres)
     print(f"{CONSULTANTS} consultants claiming and replying at once, then {DISPATCHERS} dispatchers delivering")
-    print(format_table(
-        ["database", "tickets", "claimed", "claims/s", "lost races", "double claims", "delivered", "delivered/s",
-         "double deliveries"], rows,
-    ))
+    print(
+        format_table(
+            [
+                "database",
+                "tickets",
+                "claimed",
+                "claims/s",
+                "lost races",
+                "double claims",
+                "delivered",
+                "delivered/s",
+                "double deliveries",
+            ],
+            rows,
+        )
+    )
 
 
 if __name__ == "__main__":
