@@ -10,10 +10,23 @@ import asyncio
 import logging
 
 from bot.config import BotSection
-from bot.core import replies as payloads
-from bot.core import status as status_payloads
 from bot.core.handoff import Desk
 from bot.core.knowledge import Status
+from bot.core.payloads import (
+    AskConsultant,
+    ChooseLanguage,
+    Feedback,
+    HandoffReason,
+    NoneOfThese,
+    Payload,
+    RememberStatus,
+    SetStatus,
+    ShowEntry,
+    ShowTopic,
+    StatusAnswer,
+    TopicMenu,
+    unpack,
+)
 from bot.core.replies import Message
 from bot.core.state import Turn, UserState, UserStore
 from bot.core.text import clean_input, fold
@@ -27,6 +40,15 @@ STATUS_VALUES = {s.value for s in Status}
 def _saved_status(state: UserState) -> Status | None:
     """The status the person let the bot remember (a value the code no longer knows counts as none)."""
     return Status(state.legal_status) if state.legal_status in STATUS_VALUES else None
+
+
+def _handoff_reason(payload: AskConsultant | NoneOfThese) -> str:
+    """The ticket's reason for a consultant button: asked outright, after 👎, or after no good answer."""
+    if isinstance(payload, AskConsultant) and payload.reason is HandoffReason.ASKED:
+        return "asked_human"
+    if isinstance(payload, AskConsultant) and payload.reason is HandoffReason.NOT_HELPFUL:
+        return "negative_feedback"
+    return "low_confidence"
 
 
 class Engine:
@@ -104,7 +126,7 @@ class Engine:
         if inbound.payload is None and inbound.attachment is None and not text:
             return []  # a blank message says nothing and changes nothing
         # a button from before /forget must not bring the person back: only the language menu creates a user
-        creates = inbound.payload is None or inbound.payload.startswith(payloads.LANGUAGE)
+        creates = inbound.payload is None or isinstance(unpack(inbound.payload), ChooseLanguage)
         state = await store.touch(inbound.address, create=creates)
         if state is None:
             log.info("%s: a button pressed by nobody we know: the welcome", inbound.address.channel)
@@ -164,28 +186,6 @@ class Engine:
             return self.status.ask(language, entry_id)
         return self.replies.answer(language, entry_id, saved)
 
-    async def _status_press(self, store: UserStore, inbound: Inbound, language: str, payload: str) -> Message | None:
-        """The status buttons (bot.core.status), or None when the payload is no valid one of them."""
-        if payload.startswith(status_payloads.ASKED):
-            code, _, entry_id = payload[len(status_payloads.ASKED) :].partition(":")
-            status = Status.from_code(code)
-            if entry_id not in self.knowledge.entries or (status is None and code != status_payloads.UNKNOWN):
-                return None
-            await store.log_event(inbound.address, "answer", entry_id, language)
-            answer = self.replies.answer(language, entry_id, status)
-            if status is None:
-                return answer
-            return Message(answer.text, (self.status.remember_button(language, status),) + answer.buttons)
-        code = payload.partition(":")[2]
-        status = Status.from_code(code)
-        if payload.startswith(status_payloads.REMEMBER) and status is not None:
-            await store.set_legal_status(inbound.address, status.value)
-            return self.status.saved(language, status)
-        if payload.startswith(status_payloads.SET) and (status is not None or code == status_payloads.UNKNOWN):
-            await store.set_legal_status(inbound.address, status.value if status is not None else None)
-            return self.status.saved(language, status) if status is not None else self.status.cleared(language)
-        return None
-
     async def _to_desk(
         self, desk: Desk, inbound: Inbound, state: UserState, text: str, understanding: Understanding
     ) -> list[Outbound] | None:
@@ -202,39 +202,53 @@ class Engine:
             return [self.outbound(inbound, lang, await desk.open(inbound.address, lang, "asked_human", None, []))]
         return None
 
-    async def _press(self, store: UserStore, inbound: Inbound, state: UserState, payload: str) -> list[Outbound]:
+    async def _press(self, store: UserStore, inbound: Inbound, state: UserState, packed: str) -> list[Outbound]:
         language = self._fallback_language(inbound, state)
-        value = payload.partition(":")[2]
-        message: Message
-        status_message = await self._status_press(store, inbound, language, payload)
-        if status_message is not None:
-            message = status_message
-        elif payload.startswith(payloads.ENTRY) and value in self.knowledge.entries:
-            await store.log_event(inbound.address, "answer", value, language)
-            message = self._entry_message(language, value, state)
-        elif payload.startswith(payloads.TOPIC) and value in self.knowledge.topics:
-            message = self.replies.topic(language, value)
-        elif payload.startswith(payloads.LANGUAGE) and value in self.bot.languages:
-            await store.set_language(inbound.address, value, chosen=True)
-            language = value
-            message = self.replies.language_set(value)
-        elif payload == payloads.MENU:
-            message = self.replies.topics(language)
-        elif payload in (payloads.HANDOFF, payloads.ACCEPT_OFFER, payloads.AFTER_THUMBS_DOWN, payloads.NONE_OF_THESE):
-            await store.log_event(inbound.address, "handoff", None, language)
-            if self.desk is None:
-                message = self.replies.handoff_unavailable(language)
-            else:
-                reason = {payloads.HANDOFF: "asked_human", payloads.AFTER_THUMBS_DOWN: "negative_feedback"}
-                message = await self.desk.open(
-                    inbound.address, language, reason.get(payload, "low_confidence"), None, []
-                )
-        elif payload.startswith(payloads.FEEDBACK) and self._feedback_target(value) is not None:
-            message = await self._feedback(store, inbound, language, value)
-        else:
+        payload = unpack(packed)
+        message = await self._pressed(store, inbound, state, language, payload) if payload is not None else None
+        if message is None:
             log.info("%s: stale or unknown button payload", inbound.address.channel)
             message = self.replies.stale_button(language)
+        elif isinstance(payload, ChooseLanguage):
+            language = payload.language
         return [self.outbound(inbound, language, message)]
+
+    async def _pressed(
+        self, store: UserStore, inbound: Inbound, state: UserState, language: str, payload: Payload
+    ) -> Message | None:
+        """What a button does; None when what it names is gone (an entry, a topic, a language, a ticket)."""
+        entries, address = self.knowledge.entries, inbound.address
+        match payload:
+            case ShowEntry(entry) if entry in entries:
+                await store.log_event(address, "answer", entry, language)
+                return self._entry_message(language, entry, state)
+            case ShowTopic(topic) if topic in self.knowledge.topics:
+                return self.replies.topic(language, topic)
+            case ChooseLanguage(chosen) if chosen in self.bot.languages:
+                await store.set_language(address, chosen, chosen=True)
+                return self.replies.language_set(chosen)
+            case TopicMenu():
+                return self.replies.topics(language)
+            case AskConsultant() | NoneOfThese():
+                await store.log_event(address, "handoff", None, language)
+                if self.desk is None:
+                    return self.replies.handoff_unavailable(language)
+                return await self.desk.open(address, language, _handoff_reason(payload), None, [])
+            case Feedback(helpful, ticket, entry) if ticket is not None or entry in entries:
+                return await self._feedback(store, address, language, helpful, entry, ticket)
+            case StatusAnswer(status, entry) if entry in entries:
+                await store.log_event(address, "answer", entry, language)
+                answer = self.replies.answer(language, entry, status)
+                if status is None:
+                    return answer
+                return Message(answer.text, (self.status.remember_button(language, status), *answer.buttons))
+            case RememberStatus(status):
+                await store.set_legal_status(address, status.value)
+                return self.status.saved(language, status)
+            case SetStatus(status):
+                await store.set_legal_status(address, status.value if status is not None else None)
+                return self.status.saved(language, status) if status is not None else self.status.cleared(language)
+        return None
 
     async def _attachment(self, inbound: Inbound, state: UserState, caption: str) -> list[Outbound]:
         """Media cannot be read here, but a consultant can open it: while a ticket is open, it joins the ticket."""
@@ -246,27 +260,20 @@ class Engine:
                 return [self.outbound(inbound, language, await self.desk.join(ticket, note, language))]
         return [self.outbound(inbound, language, self.replies.media(language))]
 
-    def _feedback_target(self, value: str) -> tuple[str | None, int | None] | None:
-        """'+:12' is a ticket, '+:e:<entry>' an FAQ entry; anything else is a stale button."""
-        target = value[2:]
-        if value[:2] not in ("+:", "-:"):
-            return None
-        if target.isdigit():
-            return None, int(target)
-        if target.startswith("e:") and target[2:] in self.knowledge.entries:
-            return target[2:], None
-        return None
-
-    async def _feedback(self, store: UserStore, inbound: Inbound, language: str, value: str) -> Message:
-        target = self._feedback_target(value)
-        assert target is not None
-        entry_id, ticket_id = target
-        helpful = value.startswith("+")
-        await store.record_feedback(inbound.address, entry_id, ticket_id, helpful)
+    async def _feedback(
+        self,
+        store: UserStore,
+        address: Address,
+        language: str,
+        helpful: bool,
+        entry_id: str | None,
+        ticket_id: int | None,
+    ) -> Message:
+        await store.record_feedback(address, entry_id, ticket_id, helpful)
         if helpful:
             return self.replies.thanks_for_feedback(language)
         if ticket_id is not None and self.desk is not None:
-            return await self.desk.open(inbound.address, language, "negative_feedback", None, [])
+            return await self.desk.open(address, language, "negative_feedback", None, [])
         return self.replies.sorry_not_helpful(language)
 
     async def _command(self, store: UserStore, inbound: Inbound, state: UserState, text: str) -> list[Outbound]:
@@ -276,9 +283,9 @@ class Engine:
         argument = argument.strip()
         if command == "/start":
             if argument.startswith("lang_"):
-                return await self._press(store, inbound, state, payloads.LANGUAGE + argument[5:])
+                return await self._press(store, inbound, state, ChooseLanguage(argument[5:]).pack())
             if argument.startswith("topic_"):
-                return await self._press(store, inbound, state, payloads.TOPIC + argument[6:])
+                return await self._press(store, inbound, state, ShowTopic(argument[6:]).pack())
             return [  # two messages, as each carries its own keyboard: the languages, then the topics
                 self.outbound(inbound, language, self.replies.welcome(language)),
                 self.outbound(inbound, language, self.replies.topics(language)),

@@ -17,7 +17,8 @@ from babel.lists import format_list
 
 from bot.config import HandoffSection
 from bot.core.office_hours import OfficeHours
-from bot.core.replies import FEEDBACK, Message
+from bot.core.payloads import Feedback
+from bot.core.replies import Message
 from bot.i18n import I18n
 from bot.types import Address, Button
 
@@ -232,7 +233,7 @@ class Desk:
             ref=ticket.pseudonym
         )
         ask = _("Did this help?")
-        buttons = (Button("👍", f"{FEEDBACK}+:{ticket.id}"), Button("👎", f"{FEEDBACK}-:{ticket.id}"))
+        buttons = tuple(Button(sign, Feedback(sign == "👍", ticket=ticket.id).pack()) for sign in ("👍", "👎"))
         return [
             Notice(f"ticket-{ticket.id}-message-{message_id}", closed),
             Notice(f"ticket-{ticket.id}-message-{message_id}-feedback", f"{ask} 👍 👎", buttons),

@@ -1,9 +1,6 @@
 """What the bot says, per action, in the user's language: text through gettext, FAQ text from the knowledge base.
 
-Button payloads are short codes (Telegram allows 64 bytes): `e:<entry>`, `t:<topic>`, `l:<lang>`, `m` (topic menu),
-`h` (ask a consultant), `h:l` (accept the offer of a consultant after no good answer), `h:n` (the same after 👎),
-`n` (none of these suggestions), `f:+:<ticket>` / `f:-:<ticket>` (did the consultant's answer help),
-`f:+:e:<entry>` / `f:-:e:<entry>` (did this FAQ answer help).
+Buttons carry the payloads of bot.core.payloads, packed.
 """
 
 from __future__ import annotations
@@ -15,18 +12,18 @@ from dataclasses import dataclass
 from babel.dates import format_date
 
 from bot.core.knowledge import KnowledgeBase, Status
+from bot.core.payloads import (
+    AskConsultant,
+    ChooseLanguage,
+    Feedback,
+    HandoffReason,
+    NoneOfThese,
+    ShowEntry,
+    ShowTopic,
+    TopicMenu,
+)
 from bot.i18n import I18n, language_name
 from bot.types import Button
-
-ENTRY = "e:"
-TOPIC = "t:"
-LANGUAGE = "l:"
-MENU = "m"
-HANDOFF = "h"
-ACCEPT_OFFER = "h:l"
-AFTER_THUMBS_DOWN = "h:n"
-NONE_OF_THESE = "n"
-FEEDBACK = "f:"
 
 
 @dataclass(frozen=True)
@@ -50,17 +47,17 @@ class Replies:
 
     def _consultant_button(self, language: str) -> Button:
         _ = self._(language)
-        return Button(_("Ask a consultant"), HANDOFF)
+        return Button(_("Ask a consultant"), AskConsultant().pack())
 
     def _topics_button(self, language: str) -> Button:
         _ = self._(language)
-        return Button(_("Topics"), MENU)
+        return Button(_("Topics"), TopicMenu().pack())
 
     def topic_buttons(self, language: str) -> tuple[Button, ...]:
-        return tuple(Button(t.titles[language], TOPIC + t.id) for t in self.knowledge.topics.values())
+        return tuple(Button(t.titles[language], ShowTopic(t.id).pack()) for t in self.knowledge.topics.values())
 
     def language_buttons(self) -> tuple[Button, ...]:
-        return tuple(Button(language_name(code), LANGUAGE + code) for code in self._languages)
+        return tuple(Button(language_name(code), ChooseLanguage(code).pack()) for code in self._languages)
 
     def answer(
         self, language: str, entry_id: str, status: Status | None = None, today: dt.date | None = None
@@ -69,9 +66,11 @@ class Replies:
         `review_by` date, a notice that it may have changed since."""
         entry = self.knowledge.entries[entry_id]
         related = tuple(
-            Button(self.entry_label(r, language), ENTRY + r) for r in entry.related if r in self.knowledge.entries
+            Button(self.entry_label(r, language), ShowEntry(r).pack())
+            for r in entry.related
+            if r in self.knowledge.entries
         )
-        helpful = (Button("👍", f"{FEEDBACK}+:e:{entry_id}"), Button("👎", f"{FEEDBACK}-:e:{entry_id}"))
+        helpful = tuple(Button(sign, Feedback(sign == "👍", entry=entry_id).pack()) for sign in ("👍", "👎"))
         text = entry.answer_for(language, status)
         if entry.review_by is not None and entry.review_by < (today or dt.date.today()):
             _ = self._(language)
@@ -90,7 +89,10 @@ class Replies:
         _ = self._(language)
         return Message(
             _("Sorry that did not help. A consultant can answer you personally, for free."),
-            (Button(_("Ask a consultant"), AFTER_THUMBS_DOWN), self._topics_button(language)),
+            (
+                Button(_("Ask a consultant"), AskConsultant(HandoffReason.NOT_HELPFUL).pack()),
+                self._topics_button(language),
+            ),
         )
 
     def media(self, language: str) -> Message:
@@ -106,17 +108,20 @@ class Replies:
 
     def suggest(self, language: str, entry_ids: tuple[str, ...]) -> Message:
         _ = self._(language)
-        buttons = tuple(Button(self.entry_label(e, language), ENTRY + e) for e in entry_ids)
+        buttons = tuple(Button(self.entry_label(e, language), ShowEntry(e).pack()) for e in entry_ids)
         return Message(
             _("I am not sure I understood. Did you mean one of these?"),
-            buttons + (Button(_("None of these — ask a consultant"), NONE_OF_THESE),),
+            buttons + (Button(_("None of these — ask a consultant"), NoneOfThese().pack()),),
         )
 
     def handoff_offer(self, language: str) -> Message:
         _ = self._(language)
         return Message(
             _("I do not have a reliable answer to that. A consultant can answer you personally, for free."),
-            (Button(_("Ask a consultant"), ACCEPT_OFFER), self._topics_button(language)),
+            (
+                Button(_("Ask a consultant"), AskConsultant(HandoffReason.LOW_CONFIDENCE).pack()),
+                self._topics_button(language),
+            ),
         )
 
     def handoff_unavailable(self, language: str) -> Message:
@@ -126,7 +131,7 @@ class Replies:
                 'Consultants cannot answer in this chat yet. The lines under "Hotlines and contacts" in the '
                 "topics can help you. If you are in danger, call 112."
             ),
-            (Button(self.knowledge.topics["contacts"].titles[language], TOPIC + "contacts"),)
+            (Button(self.knowledge.topics["contacts"].titles[language], ShowTopic("contacts").pack()),)
             if "contacts" in self.knowledge.topics
             else (),
         )
@@ -180,10 +185,10 @@ class Replies:
     def topic(self, language: str, topic_id: str) -> Message:
         topic = self.knowledge.topics[topic_id]
         _ = self._(language)
-        buttons = tuple(Button(self.entry_label(e, language), ENTRY + e) for e in topic.entries)
+        buttons = tuple(Button(self.entry_label(e, language), ShowEntry(e).pack()) for e in topic.entries)
         return Message(
             _("{title}: choose a question.").format(title=topic.titles[language]),
-            buttons + (Button(_("Back"), MENU), self._consultant_button(language)),
+            buttons + (Button(_("Back"), TopicMenu().pack()), self._consultant_button(language)),
         )
 
     def welcome(self, language: str) -> Message:

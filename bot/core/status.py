@@ -1,9 +1,9 @@
 """The status dialogue: asking a person's status in law when an answer depends on it, and remembering it only
 when they agree.
 
-Payloads: `s:<code>:<entry>` answers the question for that entry (`s:-:<entry>`: "I don't know / I'd rather not
-say", the general answer); `sr:<code>` is the one extra button that agrees to the status being remembered;
-`st:<code>` sets it from /status and `st:-` drops it. Codes are Status.code.
+Its buttons: StatusAnswer (the question answered for one entry; no status: "I don't know / I'd rather not say",
+the general answer), RememberStatus (the one extra button that agrees to the status being remembered), SetStatus
+(from /status; no status drops the saved one).
 """
 
 from __future__ import annotations
@@ -11,14 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.core.knowledge import Status
+from bot.core.payloads import RememberStatus, SetStatus, StatusAnswer
 from bot.core.replies import Message
 from bot.i18n import I18n
 from bot.types import Button
-
-ASKED = "s:"
-REMEMBER = "sr:"
-SET = "st:"
-UNKNOWN = "-"
 
 
 class StatusReplies:
@@ -40,15 +36,15 @@ class StatusReplies:
 
     def ask(self, language: str, entry_id: str) -> Message:
         _ = self._(language)
-        buttons = tuple(Button(self.label(language, s), f"{ASKED}{s.code}:{entry_id}") for s in Status)
+        buttons = tuple(Button(self.label(language, s), StatusAnswer(s, entry_id).pack()) for s in Status)
         return Message(
             _("The answer depends on your status in Bulgaria. Which one is yours?"),
-            buttons + (Button(_("I don't know / I'd rather not say"), f"{ASKED}{UNKNOWN}:{entry_id}"),),
+            buttons + (Button(_("I don't know / I'd rather not say"), StatusAnswer(None, entry_id).pack()),),
         )
 
     def remember_button(self, language: str, status: Status) -> Button:
         _ = self._(language)
-        return Button(_("Remember my status for next time"), REMEMBER + status.code)
+        return Button(_("Remember my status for next time"), RememberStatus(status).pack())
 
     def saved(self, language: str, status: Status) -> Message:
         _ = self._(language)
@@ -67,8 +63,8 @@ class StatusReplies:
             if current is not None
             else _("No status is saved. If you choose one, answers that depend on it will fit it:")
         )
-        buttons = tuple(Button(self.label(language, s), SET + s.code) for s in Status if s is not current)
-        forget = (Button(_("Forget my status"), SET + UNKNOWN),) if current is not None else ()
+        buttons = tuple(Button(self.label(language, s), SetStatus(s).pack()) for s in Status if s is not current)
+        forget = (Button(_("Forget my status"), SetStatus(None).pack()),) if current is not None else ()
         return Message(text, buttons + forget)
 
     def cleared(self, language: str) -> Message:
