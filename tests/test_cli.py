@@ -145,7 +145,7 @@ def test_a_broken_knowledge_base_stops_the_bot_with_path_and_line(tmp_path: Path
     (tmp_path / "knowledge").mkdir()
     (tmp_path / "knowledge" / "health.yaml").write_text("topic: [\n")
     config = tmp_path / "bot.toml"
-    config.write_text("[bot]\nlanguages = ['en']\n")
+    config.write_text("[bot]\nlanguages = ['en']\nknowledge_dir = 'knowledge'\n")
     result = run(config, "ask", "hi")
     assert result.returncode == 2
     assert "health.yaml:" in result.stderr and "Traceback" not in result.stderr
