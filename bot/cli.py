@@ -106,7 +106,7 @@ def _ask_payload(engine: Engine, text: str, chosen: str | None) -> tuple[dict[st
     message = engine.message_for(understanding)
     payload: dict[str, object] = {
         "lang": understanding.lang,
-        "action": understanding.action,
+        "action": understanding.action.value,
         "topic": understanding.topic,
         "entry": understanding.entry,
         "confidence": round(understanding.confidence, 4),

@@ -68,7 +68,7 @@ class Tally:
             self.smalltalk_hits += got.action == "smalltalk"
         elif case.expect == "foreign":
             self.foreign += 1
-            self.foreign_hits += got.action == "smalltalk" and got.detail == "foreign_language"
+            self.foreign_hits += got.action == "smalltalk" and got.kind == "foreign_language"
         else:
             self.topical += 1
             self.topic_right += got.action in TOPICAL_ACTIONS and got.topic == case.expect
@@ -144,7 +144,7 @@ class Report:
         if show_misses and self.misses:
             parts += ["", "Misses"]
             parts += [
-                f"  [{c.lang}] {c.expect:<12} got {u.action}/{u.topic}/{u.entry} ({u.confidence:.2f}, {u.lang}): "
+                f"  [{c.lang}] {c.expect:<12} got {u.action.value}/{u.topic}/{u.entry} ({u.confidence:.2f}, {u.lang}): "
                 f"{c.text}"
                 for c, u in self.misses
             ]
@@ -157,7 +157,11 @@ class Report:
         return format_table(["", *short], rows)
 
     def _listed(self, test: Callable[[Case, Understanding], bool]) -> list[str]:
-        found = [f"  [{c.lang}] {c.text}  -> {u.action}/{u.detail or u.topic}" for c, u in self.results if test(c, u)]
+        found = [
+            f"  [{c.lang}] {c.text}  -> {u.action.value}/{u.kind or u.category or u.topic}"
+            for c, u in self.results
+            if test(c, u)
+        ]
         return found or ["  (none)"]
 
 
@@ -189,7 +193,7 @@ def _missed(case: Case, got: Understanding, topics: tuple[str, ...]) -> bool:
     if case.expect == "out_of_scope":
         return got.action == "answer"
     if case.expect == "foreign":
-        return got.detail != "foreign_language"
+        return got.kind != "foreign_language"
     return got.action != case.expect
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from bot.config import ClassifierSection
+from bot.core.actions import Action
 from bot.core.knowledge import KnowledgeBase
 from bot.core.stopwords import STOPWORDS
 from bot.core.text import fold
@@ -206,18 +207,18 @@ class Classifier:
 
 @dataclass(frozen=True)
 class Decision:
-    action: str  # "answer", "suggest" or "handoff"
+    action: Action  # answer, suggest or handoff
     matches: tuple[Match, ...]
 
 
 def decide(matches: list[Match], settings: ClassifierSection) -> Decision:
     """Answer only when sure and clearly ahead; offer choices when unsure; a person when lost."""
     if not matches or matches[0].score < settings.suggest_threshold:
-        return Decision("handoff", tuple(matches[:1]))
+        return Decision(Action.HANDOFF, tuple(matches[:1]))
     best = matches[0]  # the first is the best; the rest need not be in order of score
     runner_up = max((m.score for m in matches[1:]), default=0.0)
     if best.score >= settings.answer_threshold and best.score - runner_up >= settings.answer_margin:
-        return Decision("answer", (best,))
+        return Decision(Action.ANSWER, (best,))
     floor = max(settings.suggest_threshold * 0.85, best.score - 0.25)
     shown = [m for m in matches[: settings.max_suggestions] if m.score >= floor]
-    return Decision("suggest", tuple(shown))
+    return Decision(Action.SUGGEST, tuple(shown))

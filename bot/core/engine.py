@@ -10,6 +10,7 @@ import asyncio
 import logging
 
 from bot.config import BotSection
+from bot.core.actions import Action
 from bot.core.handoff import Desk
 from bot.core.knowledge import Status
 from bot.core.payloads import (
@@ -30,7 +31,7 @@ from bot.core.payloads import (
 from bot.core.replies import Message
 from bot.core.state import Turn, UserState, UserStore
 from bot.core.text import clean_input, fold
-from bot.core.understanding import Understander, Understanding
+from bot.core.understanding import LanguageSource, Understander, Understanding
 from bot.types import Address, Inbound, Outbound
 
 log = logging.getLogger(__name__)
@@ -151,29 +152,31 @@ class Engine:
         log.info(
             "%s %s lang=%s entry=%s confidence=%.2f",
             inbound.address.channel,
-            understanding.action,
+            understanding.action.value,
             understanding.lang,
             understanding.entry,
             understanding.confidence,
         )
         routed = await self._to_desk(self.desk, inbound, state, text, understanding) if self.desk else None
-        if routed is None and understanding.action == "answer" and understanding.entry is not None:
+        if routed is None and understanding.action is Action.ANSWER and understanding.entry is not None:
             reply = self._entry_message(understanding.lang, understanding.entry, state)
         else:
             reply = self.message_for(understanding)
-        to_faq = routed is None and understanding.detail != "asked_human"
+        to_faq = routed is None and not understanding.asked_human
         await store.record_turn(
             inbound.address,
             Turn(
-                understanding.action,
+                understanding.action.value,
                 understanding.entry,
                 understanding.lang,
                 detected_language=understanding.lang
-                if understanding.language_source == "detected" and understanding.lang != state.language
+                if understanding.language_source is LanguageSource.DETECTED and understanding.lang != state.language
                 else None,
-                question=text if to_faq and self.desk is not None and understanding.action != "smalltalk" else None,
+                question=text
+                if to_faq and self.desk is not None and understanding.action is not Action.SMALLTALK
+                else None,
                 unanswered=(text, understanding.confidence)
-                if to_faq and understanding.action in ("handoff", "suggest")
+                if to_faq and understanding.action in (Action.HANDOFF, Action.SUGGEST)
                 else None,
             ),
         )
@@ -191,14 +194,14 @@ class Engine:
     ) -> list[Outbound] | None:
         """Tickets come before the FAQ, safety before tickets: an emergency is answered, then queued as urgent."""
         lang = understanding.lang
-        if understanding.action == "emergency":
+        if understanding.action is Action.EMERGENCY:
             ack = await desk.open(inbound.address, lang, "high_risk", understanding.topic, [text], urgent=True)
-            first = self.replies.emergency(lang, understanding.detail or "", offer_consultant=False)
+            first = self.replies.emergency(lang, understanding.category or "", offer_consultant=False)
             return [self.outbound(inbound, lang, first), self.outbound(inbound, lang, ack)]
         ticket = await desk.current(inbound.address) if state.has_tickets else None
-        if ticket is not None and not (ticket.status == "closed" and understanding.action == "smalltalk"):
+        if ticket is not None and not (ticket.status == "closed" and understanding.action is Action.SMALLTALK):
             return [self.outbound(inbound, lang, await desk.join(ticket, text, lang))]
-        if understanding.detail == "asked_human":
+        if understanding.asked_human:
             return [self.outbound(inbound, lang, await desk.open(inbound.address, lang, "asked_human", None, []))]
         return None
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.config import BotSection, ClassifierSection
+from bot.core.actions import Action
 from bot.core.classifier import Classifier, Match, decide
 from bot.core.encoder import Encoder
 from bot.core.knowledge import KnowledgeBase
@@ -44,24 +45,28 @@ def _closeness(similarity: float) -> float:
     return min(max((similarity - SIMILAR_FLOOR) / SIMILAR_SPAN, 0.0), 1.0)
 
 
-class Action(str, enum.Enum):
-    ANSWER = "answer"
-    SUGGEST = "suggest"
-    HANDOFF = "handoff"
-    EMERGENCY = "emergency"
-    SMALLTALK = "smalltalk"
+class LanguageSource(str, enum.Enum):
+    """Why the reply is in the language it is in."""
+
+    CHOSEN = "chosen"  # the person picked it
+    DETECTED = "detected"  # the message is written in it
+    PREVIOUS = "previous"  # the person wrote in it before
+    HINT = "hint"  # the platform's language for the person
+    DEFAULT = "default"  # none of those: [bot] default_language
 
 
 @dataclass(frozen=True)
 class Understanding:
     lang: str
-    action: str  # an Action's value
+    action: Action
     topic: str | None = None
     entry: str | None = None
     confidence: float = 0.0
     suggestions: tuple[str, ...] = ()
-    detail: str | None = None  # the emergency category, small-talk kind, or "asked_human"
-    language_source: str = "default"  # chosen, detected, previous, hint or default
+    category: str | None = None  # an emergency's crisis category
+    kind: str | None = None  # small talk's kind: greeting, thanks, help, ..., foreign_language, out_of_scope
+    asked_human: bool = False  # the person asked for a consultant in words
+    language_source: LanguageSource = LanguageSource.DEFAULT
     semantic: bool = False  # the encoder took part
 
 
@@ -73,7 +78,7 @@ class _Reading:
     folded: str
     forms: tuple[str, ...]  # as written, and transliterated to Cyrillic when it reads as such
     lang: str
-    why: str
+    why: LanguageSource
     searches: list[tuple[str, str]]
     foreign: bool  # written in a language the bot does not speak, and nobody chose one
     detection: Detection  # what the detector made of the text, whoever's language the reply is in
@@ -133,7 +138,13 @@ class Understander:
         if detection.foreign and not one_latin_word:
             known = next((c for c in (chosen, previous) if c in self.bot.languages), None)
             reply = known or (hint if hint in self.bot.languages else self.bot.default_language)
-            why = "chosen" if known == chosen and known is not None else "previous" if known else "default"
+            why = (
+                LanguageSource.CHOSEN
+                if known == chosen and known is not None
+                else LanguageSource.PREVIOUS
+                if known
+                else LanguageSource.DEFAULT
+            )
             searches = [(text, lang) for lang in self.detector.languages_for_script("latin")]
             return _Reading(
                 text, fold(text), (text,), reply, why, searches or [(text, reply)], known is None, detection
@@ -158,17 +169,17 @@ class Understander:
             and not one_latin_word
         )
         if chosen in self.bot.languages:
-            reply, why = chosen, "chosen"
+            reply, why = chosen, LanguageSource.CHOSEN
         elif confident and detection.language is not None:
-            reply, why = detection.language, "detected"
+            reply, why = detection.language, LanguageSource.DETECTED
         elif previous in self.bot.languages:
-            reply, why = previous, "previous"
+            reply, why = previous, LanguageSource.PREVIOUS
         elif hint in self.bot.languages:
-            reply, why = hint, "hint"
+            reply, why = hint, LanguageSource.HINT
         elif detection.language is not None and not one_latin_word:
-            reply, why = detection.language, "detected"
+            reply, why = detection.language, LanguageSource.DETECTED
         else:
-            reply, why = self.bot.default_language, "default"
+            reply, why = self.bot.default_language, LanguageSource.DEFAULT
         return _Reading(text, fold(text), tuple(forms), reply, why, searches or [(text, reply)], False, detection)
 
     def _emergency_language(self, reading: _Reading, chosen: str | None) -> str:
@@ -190,7 +201,7 @@ class Understander:
         lang, why = reading.lang, reading.why
         if not reading.folded:
             kind = "help" if "?" in text or "؟" in text else "empty"  # a lone "?" asks what the bot is for
-            return Understanding(lang, Action.SMALLTALK.value, detail=kind, language_source=why)
+            return Understanding(lang, Action.SMALLTALK, kind=kind, language_source=why)
         alert = self.safety.check(*(fold(form) for form in reading.forms))
         if alert is not None:
             return self._emergency(reading, chosen, alert.category, 1.0, semantic=False)
@@ -213,22 +224,22 @@ class Understander:
         semantic = prediction is not None
         if reading.foreign:
             return Understanding(
-                lang, Action.SMALLTALK.value, detail="foreign_language", language_source=why, semantic=semantic
+                lang, Action.SMALLTALK, kind="foreign_language", language_source=why, semantic=semantic
             )
         if intent is not None and intent.kind == "human":
             return Understanding(
-                lang, Action.HANDOFF.value, detail="asked_human", confidence=1.0, language_source=why, semantic=semantic
+                lang, Action.HANDOFF, asked_human=True, confidence=1.0, language_source=why, semantic=semantic
             )
         if intent is not None:
             return Understanding(
-                lang, Action.SMALLTALK.value, detail=intent.kind, confidence=1.0, language_source=why, semantic=semantic
+                lang, Action.SMALLTALK, kind=intent.kind, confidence=1.0, language_source=why, semantic=semantic
             )
         matches = self._ranked(reading, prediction)
         if prediction is not None and self._out_of_scope(prediction, matches):
             return Understanding(
                 lang,
-                Action.SMALLTALK.value,
-                detail="out_of_scope",
+                Action.SMALLTALK,
+                kind="out_of_scope",
                 confidence=prediction.probabilities.get(OUT_OF_SCOPE, 0.0),
                 language_source=why,
                 semantic=True,
@@ -241,7 +252,7 @@ class Understander:
             topic=best.topic if best else None,
             entry=best.entry_id if best else None,
             confidence=best.score if best else 0.0,
-            suggestions=tuple(m.entry_id for m in decision.matches) if decision.action == "suggest" else (),
+            suggestions=tuple(m.entry_id for m in decision.matches) if decision.action is Action.SUGGEST else (),
             language_source=why,
             semantic=semantic,
         )
@@ -251,9 +262,9 @@ class Understander:
     ) -> Understanding:
         return Understanding(
             self._emergency_language(reading, chosen),
-            Action.EMERGENCY.value,
+            Action.EMERGENCY,
             EMERGENCY_TOPIC.get(category),
-            detail=category,
+            category=category,
             confidence=round(min(confidence, 1.0), 4),
             language_source=reading.why,
             semantic=semantic,
@@ -316,14 +327,14 @@ class Understander:
         """What to say; `with_desk`: consultants can be reached from this chat."""
         lang = understanding.lang
         if understanding.action == Action.EMERGENCY:
-            return self.replies.emergency(lang, understanding.detail or "")
+            return self.replies.emergency(lang, understanding.category or "")
         if understanding.action == Action.SMALLTALK:
-            return self.replies.smalltalk(lang, understanding.detail or "")
+            return self.replies.smalltalk(lang, understanding.kind or "")
         if understanding.action == Action.ANSWER and understanding.entry:
             return self.replies.answer(lang, understanding.entry)
         if understanding.action == Action.SUGGEST:
             return self.replies.suggest(lang, understanding.suggestions)
-        if understanding.detail == "asked_human" and not with_desk:
+        if understanding.asked_human and not with_desk:
             return self.replies.handoff_unavailable(lang)
         return self.replies.handoff_offer(lang)
 

@@ -85,7 +85,7 @@ def test_what_a_new_user_tried_gets_112_first_in_their_language(engine: Engine, 
     understanding = engine.understand(text, chosen="bg")
     assert understanding.action == "emergency" and understanding.lang == written
     message = engine.message_for(understanding)
-    assert message.text == engine.replies.emergency(written, understanding.detail or "").text
+    assert message.text == engine.replies.emergency(written, understanding.category or "").text
     assert "112" in message.text.split("\n")[0]
 
 
