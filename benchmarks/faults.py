@@ -80,7 +80,7 @@ class Bot:
         path = self.folder / f"bot-{self.port}.toml"
         path.write_text(
             f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "{self.database_url}"\n'
-            f'[telegram]\nenabled = true\nmode = "{self.mode}"\napi_base_url = "{self.api}"\nflood_per_minute = 20\n'
+            f'[telegram]\nenabled = true\nmode = "{self.mode}"\napi_base_url = "{self.api}"\n'
             f'[web]\nport = {self.port}\npublic_url = "https://bot.example.org"\n',
             encoding="utf-8",
         )

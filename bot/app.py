@@ -25,7 +25,8 @@ from bot.i18n import I18n
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:  # storage is imported lazily: `migrant-bot ask` must start fast and never touch a database
+if TYPE_CHECKING:  # storage and channels are imported lazily: `migrant-bot ask` must start fast, touch no database
+    from bot.channels.base import ChannelPlugin
     from bot.storage.database import Database
     from bot.storage.desk import SqlDesk
     from bot.storage.outbox import SqlOutbox
@@ -134,3 +135,11 @@ async def open_runtime(
     desk = Desk(desk_store, I18n(config.bot.languages, config.translations_path), config.handoff)
     engine = build_engine(config, SqlUserStore(database), desk) if with_engine else None
     return Runtime(database, desk_store, desk, SqlOutbox(database, owner), engine)
+
+
+def channel_plugins() -> tuple[ChannelPlugin, ...]:
+    """The registry of chat channels `migrant-bot run` can start: add a channel's PLUGIN here."""
+    from bot.channels.telegram.service import PLUGIN as TELEGRAM
+    from bot.channels.viber.service import PLUGIN as VIBER
+
+    return (TELEGRAM, VIBER)

@@ -206,7 +206,7 @@ def cmd_eval(config: Config, args: argparse.Namespace) -> int:
 def cmd_viber(config: Config, args: argparse.Namespace) -> int:
     import httpx
 
-    from bot.channels.viber import call, webhook_request
+    from bot.channels.viber.adapter import call, webhook_request
     from bot.types import DeliveryError
 
     if not config.web.public_url:

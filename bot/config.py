@@ -6,6 +6,7 @@ file and the key, because an operator must be able to fix it without reading cod
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tomllib
@@ -23,6 +24,8 @@ DEFAULT_FILE = "bot.toml"
 _LANG_CODE = re.compile(r"^[a-z]{2,3}$")
 ENCODERS = ("bundled", "none")
 
+log = logging.getLogger(__name__)
+
 
 class ConfigError(Exception):
     """A configuration problem an operator can fix: the message names the file and the key."""
@@ -36,6 +39,7 @@ class BotSection:
     translations_dir: str = ""  # the catalogs' folder; empty: the package's own translations/
     database_url: str = "sqlite+aiosqlite:///data/migrant-bot.db"
     retention_days: int = 90
+    flood_per_minute: int = 20  # on every channel: a user over this gets one polite notice, then silence until it calms
 
     def problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
@@ -52,6 +56,8 @@ class BotSection:
             found.append(("database_url", "must not be empty"))
         if self.retention_days < 1:
             found.append(("retention_days", "must be at least 1"))
+        if self.flood_per_minute < 1:
+            found.append(("flood_per_minute", "must be at least 1"))
         return found
 
 
@@ -144,7 +150,6 @@ class TelegramSection:
     token_env: str = "TELEGRAM_BOT_TOKEN"
     api_base_url: str = "https://api.telegram.org"
     consultant_chat_id: int = 0
-    flood_per_minute: int = 20  # a user over this gets one polite notice, then silence until it calms
 
     def problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
@@ -154,8 +159,6 @@ class TelegramSection:
             found.append(("api_base_url", "must start with http:// or https://"))
         if not self.token_env.strip():
             found.append(("token_env", "must name an environment variable"))
-        if self.flood_per_minute < 1:
-            found.append(("flood_per_minute", "must be at least 1"))
         return found
 
 
@@ -193,6 +196,7 @@ class WebSection:
         return found
 
 
+MOVED = {("telegram", "flood_per_minute"): "bot"}  # (old section, key) -> its section now
 _SECTIONS: dict[str, type] = {
     "bot": BotSection,
     "classifier": ClassifierSection,
@@ -293,6 +297,28 @@ def _section(name: str, table: object, source: str) -> object:
     return built
 
 
+def _move_old_keys(data: dict[str, object], source: str) -> None:
+    """A key that moved keeps working under its old name until the next version, with a warning."""
+    for (old_section, key), new_section in MOVED.items():
+        old = data.get(old_section)
+        if not isinstance(old, dict) or key not in old:
+            continue
+        new = data.setdefault(new_section, {})
+        if not isinstance(new, dict):
+            continue  # the section's own check names what is wrong with it
+        if key in new:
+            raise ConfigError(f"{source}: [{old_section}] {key}: also set as [{new_section}] {key}; keep only that one")
+        new[key] = old.pop(key)
+        log.warning(
+            "%s: [%s] %s is now [%s] %s; the old name is read until the next version",
+            source,
+            old_section,
+            key,
+            new_section,
+            key,
+        )
+
+
 def parse_config(text: str, source: str, base_dir: Path, env: dict[str, str] | None = None) -> Config:
     """Parse bot.toml text; `env` supplies the overrides (os.environ when None)."""
     env = dict(os.environ) if env is None else env
@@ -300,6 +326,7 @@ def parse_config(text: str, source: str, base_dir: Path, env: dict[str, str] | N
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML: {exc}") from exc
+    _move_old_keys(data, source)
     sections: dict[str, object] = {}
     for name, table in data.items():
         if name not in _SECTIONS:

@@ -14,7 +14,7 @@ import enum
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -83,3 +83,26 @@ async def send_now(sender: Sender, message: Outbound, within: float, backoff: Ba
                 return Result(Verdict.LATER, error=error)
             log.info("%s: send failed (%s), trying again in %.1f s", sender.channel, error, wait)
             await asyncio.sleep(wait)
+
+
+async def keep_trying(
+    what: str, step: Callable[[], Awaitable[object]], stop: asyncio.Event, errors: tuple[type[Exception], ...]
+) -> bool:
+    """Run `step` until it succeeds, backing off on `errors` (a service away: one log line per attempt); False if
+    the bot was stopped first. How a channel reaches its service at start."""
+    backoff = Backoff(base=1.0, cap=60.0)
+    retryable: tuple[type[Exception], ...] = (DeliveryError, OSError, *errors)
+    attempt = 0
+    while not stop.is_set():
+        attempt += 1
+        try:
+            await step()
+            return True
+        except retryable as exc:
+            wait = backoff.delay(attempt)
+            log.warning("%s: cannot reach it (%s); trying again in %.0f s", what, exc, wait)
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+    return False

@@ -1,16 +1,16 @@
-"""The HTTP app: chat services' webhooks and a health check, served by uvicorn from `migrant-bot run`.
+"""The HTTP app: the channels' webhook routes and a health check, served by uvicorn from `migrant-bot run`.
 
-Both webhooks check their signature in constant time (403 when wrong) and store the update before they answer
-200, so an update Telegram or Viber counts as delivered is never lost; a body that holds no update gets 400 and a
-body over BODY_LIMIT gets 413 before it is read whole, on every route. What an authentic webhook sends never
-earns a 5xx, which would make the service send it again and again: only a bot that cannot store updates right now
-(its database away, too much waiting) answers 503, so that the service tries later. Updates are taken as soon as
-the app serves, before the chat services are reached: what cannot be sent yet goes through the outbox.
+It knows no channel by name: each channel gives its routes (bot.channels.base). Every webhook checks its
+signature in constant time (403 when wrong) and stores the update before it answers 200 (`store_update`), so an
+update a service counts as delivered is never lost; a body that holds no update gets 400, and a body over
+BODY_LIMIT gets 413 before it is read whole, on every route. What an authentic webhook sends never earns a 5xx,
+which would make the service send it again and again: only a bot that cannot store updates right now (its
+database away, too much waiting) answers 503, so that the service tries later. Updates are taken as soon as the
+app serves, before the chat services are reached: what cannot be sent yet goes through the outbox.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable
 
@@ -18,12 +18,9 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from viberbot.api.viber_requests import ViberConversationStartedRequest
 
-from bot.channels.telegram import TelegramChannel
-from bot.channels.viber import ViberChannel
 from bot.intake import Intake
 from bot.types import Received
 
@@ -70,63 +67,26 @@ class BodyLimit:
             await _TOO_LARGE(scope, receive, send)
 
 
-def create_app(
-    intake: Intake,
-    ready: Callable[[], bool],
-    telegram: TelegramChannel | None = None,
-    telegram_secret: str = "",
-    viber: ViberChannel | None = None,
-) -> Starlette:
-    async def store(received: Received) -> Response | None:
-        """Store an update for its lane; a response when that cannot be done now."""
-        if intake.busy:
-            return _COME_BACK
-        try:
-            await intake.receive(received)
-        except Exception:  # the database is away: the service keeps the update and sends it again later
-            log.exception("%s: an update could not be stored; asked the service to send it again", received.channel)
-            return _COME_BACK
-        return None
+async def store_update(intake: Intake, received: Received) -> Response | None:
+    """Store an update for its lane before the webhook answers; the response to give when that cannot be done now
+    (the service keeps the update and sends it again later)."""
+    if intake.busy:
+        return _COME_BACK
+    try:
+        await intake.receive(received)
+    except Exception:  # the database is away
+        log.exception("%s: an update could not be stored; asked the service to send it again", received.channel)
+        return _COME_BACK
+    return None
 
-    async def telegram_webhook(request: Request) -> Response:
-        given = request.headers.get("x-telegram-bot-api-secret-token", "")
-        if telegram is None or not hmac.compare_digest(given.encode(), telegram_secret.encode()):
-            return Response(status_code=403)
-        try:
-            received = telegram.parse((await request.body()).decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:  # not JSON, or JSON that is not an update
-            log.info("telegram webhook: %s", exc)
-            return Response(status_code=400)
-        return await store(received) or JSONResponse({"ok": True})
 
-    async def viber_webhook(request: Request) -> Response:
-        body = await request.body()
-        if viber is None or not viber.authentic(body, request.headers.get("x-viber-content-signature", "")):
-            return Response(status_code=403)
-        try:
-            received = viber.parse(body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            log.info("viber webhook: %s", exc)
-            return Response(status_code=400)
-        if received.detail is None:  # an event this bot does not know
-            return JSONResponse({"status": 0})
-        if isinstance(received.detail, ViberConversationStartedRequest):  # the welcome must be the response body
-            try:
-                welcome = viber.welcome_body(await intake.answer(received))
-            except Exception:
-                log.exception("viber conversation_started failed")
-                welcome = None
-            return JSONResponse(welcome) if welcome else JSONResponse({"status": 0})
-        return await store(received) or JSONResponse({"status": 0})
+def create_app(ready: Callable[[], bool], routes: list[BaseRoute]) -> Starlette:
+    """The channels' webhook routes and /healthz (503 until `ready`), behind the body limit."""
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"}) if ready() else JSONResponse({"status": "starting"}, status_code=503)
 
     return Starlette(
-        routes=[
-            Route("/telegram", telegram_webhook, methods=["POST"]),
-            Route("/viber", viber_webhook, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ],
+        routes=[*routes, Route("/healthz", healthz, methods=["GET"])],
         middleware=[Middleware(BodyLimit)],
     )

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from bot.app import build_engine
-from bot.channels.telegram import TelegramChannel, connect
+from bot.channels.telegram.adapter import TelegramChannel, connect
+from bot.channels.telegram.consultant_group import ConsultantGroup, GroupRate
 from bot.config import Config
-from bot.consultant_group import ConsultantGroup, GroupRate
 from bot.core.engine import Engine
 from bot.core.handoff import ConsultantInfo
 from bot.core.handoff import Desk as CoreDesk

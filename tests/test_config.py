@@ -79,3 +79,20 @@ def test_the_file_is_found_by_option_then_environment_then_current_folder(
 def test_a_missing_config_file_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nope\.toml"):
         load_config(tmp_path / "nope.toml", env={})
+
+
+def test_flood_control_is_a_bot_key_and_the_old_telegram_name_still_works_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert parse_config("[bot]\nflood_per_minute = 7\n", "bot.toml", tmp_path, env={}).bot.flood_per_minute == 7
+    with caplog.at_level("WARNING", logger="bot.config"):
+        old = parse_config("[telegram]\nflood_per_minute = 9\n", "bot.toml", tmp_path, env={})
+    assert old.bot.flood_per_minute == 9
+    assert caplog.messages == [
+        "bot.toml: [telegram] flood_per_minute is now [bot] flood_per_minute; "
+        "the old name is read until the next version"
+    ]
+    with pytest.raises(ConfigError, match=r"\[telegram\] flood_per_minute: also set as \[bot\] flood_per_minute"):
+        parse_config("[bot]\nflood_per_minute = 7\n[telegram]\nflood_per_minute = 9\n", "bot.toml", tmp_path, env={})
+    with pytest.raises(ConfigError, match=r"\[bot\] flood_per_minute: must be at least 1"):
+        parse_config("[telegram]\nflood_per_minute = 0\n", "bot.toml", tmp_path, env={})

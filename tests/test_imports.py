@@ -37,10 +37,23 @@ def test_the_core_knows_no_chat_service_and_no_database() -> None:
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
 
 
-def test_channels_know_only_types_and_their_sdk() -> None:
-    for path in modules(BOT / "channels"):
+def test_a_channels_adapter_knows_only_types_and_its_sdk() -> None:
+    adapters = sorted((BOT / "channels").glob("*/adapter.py"))
+    assert {path.parent.name for path in adapters} == {"telegram", "viber"}
+    for path in adapters:
         bad = [m for m in imports_of(path) if m.startswith("bot.") and m != "bot.types"]
         assert not bad, f"{path.relative_to(ROOT)} imports {bad}"
+
+
+def test_no_channel_imports_another() -> None:
+    for package in (p for p in (BOT / "channels").iterdir() if p.is_dir() and p.name != "__pycache__"):
+        for path in modules(package):
+            others = [
+                m
+                for m in imports_of(path)
+                if m.startswith("bot.channels.") and m.split(".")[2] not in (package.name, "base")
+            ]
+            assert not others, f"{path.relative_to(ROOT)} imports {others}"
 
 
 def test_storage_knows_the_core_only_through_the_protocols_it_implements() -> None:

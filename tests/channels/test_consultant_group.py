@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import update as sql_update
 
-from bot.consultant_group import GroupRate
+from bot.channels.telegram.consultant_group import GroupRate
 from bot.storage.models import TicketCard, utcnow
 from tests.conftest import free_port, run_cli_args, run_config
 from tests.fakes.serve import eventually

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bot.channels.viber import PRESS, signature_of
+from bot.channels.viber.adapter import PRESS, signature_of
 from bot.core.handoff import ConsultantInfo
 from bot.storage.desk import SqlDesk
 from bot.storage.models import Outbox, User, utcnow

@@ -11,7 +11,7 @@ import sys
 
 from sqlalchemy import func, select
 
-from bot.channels.telegram import TelegramChannel, connect
+from bot.channels.telegram.adapter import TelegramChannel, connect
 from bot.dispatch import Dispatcher
 from bot.storage.database import Database
 from bot.storage.models import Outbox

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bot.channels.viber import signature_of
+from bot.channels.viber.adapter import signature_of
 from tests.fakes.serve import Served, serve
 
 TOKEN = "44dafb7e0f40021e-61a47a1e6778d187-f2c5a676a07050b3"  # the token of viberbot's own signature test
