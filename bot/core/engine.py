@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from bot.config import BotSection
 from bot.core.actions import Action
@@ -43,6 +44,14 @@ def _saved_status(state: UserState) -> Status | None:
     return Status(state.legal_status) if state.legal_status in STATUS_VALUES else None
 
 
+Command = Callable[[UserStore, Address, UserState, str], Awaitable[Message]]  # store, who, their state, language
+
+
+async def _done(message: Message) -> Message:
+    """A command's reply that needs no waiting."""
+    return message
+
+
 def _handoff_reason(payload: AskConsultant | NoneOfThese) -> str:
     """The ticket's reason for a consultant button: asked outright, after 👎, or after no good answer."""
     if isinstance(payload, AskConsultant) and payload.reason is HandoffReason.ASKED:
@@ -67,6 +76,7 @@ class Engine:
         self.bot = bot
         self.store = store
         self.desk = desk
+        self._command_table = self._commands()
 
     def understand(
         self, text: str, chosen: str | None = None, previous: str | None = None, hint: str | None = None
@@ -293,24 +303,35 @@ class Engine:
                 self.outbound(inbound, language, self.replies.welcome(language)),
                 self.outbound(inbound, language, self.replies.topics(language)),
             ]
-        elif command == "/help":
-            message = self.replies.help(language)
-        elif command == "/language":
-            message = self.replies.choose_language(language)
-        elif command == "/topics":
-            message = self.replies.topics(language)
-        elif command == "/status":
-            message = self.status.menu(language, _saved_status(state))
-        elif command == "/privacy":
-            message = self.replies.privacy(language, self.bot.retention_days)
-        elif command == "/consultant" and self.desk is not None:
-            await store.log_event(inbound.address, "handoff", None, language)
-            message = await self.desk.open(inbound.address, language, "asked_human", None, [])
-        elif command == "/cancel" and self.desk is not None:
-            message = await self.desk.cancel(inbound.address, language)
-        elif command == "/forget":
-            await store.forget(inbound.address)
-            message = self.replies.forgotten(language)
-        else:
-            message = self.replies.unknown_command(language)
-        return [self.outbound(inbound, language, message)]
+        handler = self._command_table.get(command)
+        message = await handler(store, inbound.address, state, language) if handler else None
+        return [self.outbound(inbound, language, message or self.replies.unknown_command(language))]
+
+    def _commands(self) -> dict[str, Command]:
+        """Every command but /start (which may answer with two messages); the desk's only where there is one."""
+        commands: dict[str, Command] = {
+            "/help": lambda store, address, state, language: _done(self.replies.help(language)),
+            "/language": lambda store, address, state, language: _done(self.replies.choose_language(language)),
+            "/topics": lambda store, address, state, language: _done(self.replies.topics(language)),
+            "/status": lambda store, address, state, language: _done(self.status.menu(language, _saved_status(state))),
+            "/privacy": lambda store, address, state, language: _done(
+                self.replies.privacy(language, self.bot.retention_days)
+            ),
+            "/forget": self._forget,
+        }
+        if self.desk is not None:
+            commands |= {"/consultant": self._ask_consultant, "/cancel": self._cancel}
+        return commands
+
+    async def _forget(self, store: UserStore, address: Address, state: UserState, language: str) -> Message:
+        await store.forget(address)
+        return self.replies.forgotten(language)
+
+    async def _ask_consultant(self, store: UserStore, address: Address, state: UserState, language: str) -> Message:
+        assert self.desk is not None
+        await store.log_event(address, "handoff", None, language)
+        return await self.desk.open(address, language, "asked_human", None, [])
+
+    async def _cancel(self, store: UserStore, address: Address, state: UserState, language: str) -> Message:
+        assert self.desk is not None
+        return await self.desk.cancel(address, language)
