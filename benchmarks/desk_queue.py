@@ -23,7 +23,8 @@ from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from bot.config import HandoffSection
-from bot.core.handoff import ConsultantInfo, Desk, DeskError
+from bot.core.handoff import ConsultantInfo, Desk
+from bot.core.tickets import DeskError
 from bot.dispatch import Dispatcher
 from bot.i18n import I18n
 from bot.storage.database import Database

@@ -24,8 +24,8 @@ from bot.cli_args import Subcommands, UsageError, common_options, positive
 from bot.cli_args import command as declare
 from bot.config import Config, ConfigError, load_config
 from bot.core.engine import Engine
-from bot.core.handoff import DeskError
 from bot.core.knowledge import KnowledgeError
+from bot.core.tickets import DeskError
 from bot.i18n import CatalogError
 from bot.types import Address, Inbound, Outbound
 

@@ -16,7 +16,8 @@ from bot.app import Maintenance, Runtime, open_runtime
 from bot.cli_args import Subcommands, UsageError
 from bot.cli_args import command as declare
 from bot.config import Config
-from bot.core.handoff import STATUSES, ConsultantInfo, Desk, DeskError, TicketInfo
+from bot.core.handoff import ConsultantInfo, Desk, TicketInfo
+from bot.core.tickets import DeskError, TicketStatus
 from bot.tables import format_table
 
 _NAME = re.compile(r"^[\w.@-]{1,64}$")
@@ -43,7 +44,9 @@ def add_parsers(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     )
     listing = command(queue, "list", "open tickets, urgent first (tickets past the answer time flagged)")
     listing.add_argument("--json", action="store_true", help="one JSON array, for scripts")
-    listing.add_argument("--status", choices=STATUSES, help="only tickets in this state (default: all open ones)")
+    listing.add_argument(
+        "--status", choices=[s.value for s in TicketStatus], help="only tickets in this state (default: all open ones)"
+    )
     listing.add_argument("--lang", metavar="LL", help="only tickets in this language")
     listing.add_argument("--as", dest="as_name", metavar="NAME", help="list tickets in NAME's languages first")
     show = command(queue, "show", "a ticket and its messages (times in [handoff] timezone)")

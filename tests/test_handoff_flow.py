@@ -7,7 +7,8 @@ import pytest
 from bot.app import build_engine
 from bot.config import Config
 from bot.core.engine import Engine
-from bot.core.handoff import ConsultantInfo, Desk, DeskError, TicketInfo
+from bot.core.handoff import ConsultantInfo, Desk, TicketInfo
+from bot.core.tickets import DeskError
 from bot.i18n import I18n
 from bot.storage.database import Database
 from bot.storage.desk import SqlDesk

@@ -32,6 +32,7 @@ from bot.core.payloads import (
 from bot.core.replies import Message
 from bot.core.state import Turn, UserState, UserStore
 from bot.core.text import clean_input, fold
+from bot.core.tickets import TicketStatus
 from bot.core.understanding import LanguageSource, Understander, Understanding
 from bot.types import Address, Inbound, Outbound
 
@@ -209,7 +210,9 @@ class Engine:
             first = self.replies.emergency(lang, understanding.category or "", offer_consultant=False)
             return [self.outbound(inbound, lang, first), self.outbound(inbound, lang, ack)]
         ticket = await desk.current(inbound.address) if state.has_tickets else None
-        if ticket is not None and not (ticket.status == "closed" and understanding.action is Action.SMALLTALK):
+        if ticket is not None and not (
+            ticket.status == TicketStatus.CLOSED and understanding.action is Action.SMALLTALK
+        ):
             return [self.outbound(inbound, lang, await desk.join(ticket, text, lang))]
         if understanding.asked_human:
             return [self.outbound(inbound, lang, await desk.open(inbound.address, lang, "asked_human", None, []))]
@@ -268,7 +271,7 @@ class Engine:
         language = self._fallback_language(inbound, state)
         if self.desk is not None:
             ticket = await self.desk.current(inbound.address) if state.has_tickets else None
-            if ticket is not None and ticket.status != "closed":
+            if ticket is not None and ticket.status != TicketStatus.CLOSED:
                 note = f"[{inbound.attachment}] {caption}".strip()
                 return [self.outbound(inbound, language, await self.desk.join(ticket, note, language))]
         return [self.outbound(inbound, language, self.replies.media(language))]

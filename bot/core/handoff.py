@@ -19,13 +19,11 @@ from bot.config import HandoffSection
 from bot.core.office_hours import OfficeHours
 from bot.core.payloads import Feedback
 from bot.core.replies import Message
+from bot.core.tickets import DeskError, TicketStatus
 from bot.i18n import I18n
 from bot.types import Address, Button
 
 REASONS = ("asked_human", "low_confidence", "high_risk", "negative_feedback")
-STATUSES = ("waiting", "claimed", "answered", "withdrawn", "closed")
-OPEN = ("waiting", "claimed", "answered")  # what a person's new messages join
-QUEUE = OPEN + ("withdrawn",)  # what consultants see by default: an urgent ticket withdrawn stays until closed
 QUESTION_MAX_AGE = dt.timedelta(hours=1)
 QUOTED_MAX = 300
 
@@ -39,10 +37,6 @@ def local_moment(moment: dt.datetime, zone: dt.tzinfo, language: str) -> str:
 
 def shorten(text: str, limit: int = QUOTED_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-class DeskError(Exception):
-    """Something a consultant asked for that cannot be done; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +197,7 @@ class Desk:
 
     async def join(self, ticket: TicketInfo, text: str, language: str) -> Message:
         updated = await self.store.add_user_message(ticket.id, text)
-        if ticket.status == "closed":
+        if ticket.status == TicketStatus.CLOSED:
             return self.acknowledgement(language, updated, [text])
         return self.joined(language)
 
@@ -249,6 +243,6 @@ class Desk:
         return await self.store.close(ticket_id, name, self._close_notice)
 
     def overdue(self, ticket: TicketInfo) -> bool:
-        return ticket.status == "waiting" and self._now() - ticket.created_at > dt.timedelta(
+        return ticket.status == TicketStatus.WAITING and self._now() - ticket.created_at > dt.timedelta(
             hours=self.settings.answer_within_hours
         )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.handoff import OPEN
+from bot.core.tickets import OPEN, TicketStatus
 from bot.storage.database import Database
 from bot.storage.models import GroupPost, Ticket, TicketCard, TicketMessage, utcnow
 
@@ -129,7 +129,7 @@ class SqlCards:
             .join(Ticket, Ticket.id == TicketCard.ticket_id)
             .where(
                 Ticket.priority == "urgent",
-                Ticket.status == "waiting",
+                Ticket.status == TicketStatus.WAITING.value,
                 TicketCard.message_id.is_not(None),
                 TicketCard.posted_at < cutoff,
                 or_(TicketCard.reminded_at.is_(None), TicketCard.reminded_at < cutoff),

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
+from bot.core.tickets import TicketStatus
 from bot.storage.group_commit import SharedCommit
 from bot.storage.models import Event, Outbox, Ticket, Unanswered, User, utcnow
 
@@ -167,7 +168,7 @@ class Database:
             for statement in (
                 delete(Event).where(Event.at < cutoff),
                 delete(Unanswered).where(Unanswered.at < cutoff),
-                delete(Ticket).where(Ticket.status == "closed", Ticket.closed_at < cutoff),
+                delete(Ticket).where(Ticket.status == TicketStatus.CLOSED.value, Ticket.closed_at < cutoff),
                 delete(Outbox).where(Outbox.status.in_(("sent", "failed")), Outbox.created_at < cutoff),
                 delete(User).where(User.last_seen < cutoff),
             ):

@@ -14,7 +14,8 @@ from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.handoff import OPEN, QUEUE, Compose, ConsultantInfo, DeskError, Notice, TicketInfo, TicketLine
+from bot.core.handoff import Compose, ConsultantInfo, Notice, TicketInfo, TicketLine
+from bot.core.tickets import OPEN, QUEUE, DeskError, Move, TicketStatus, moved
 from bot.storage.database import Database
 from bot.storage.models import Consultant, Outbox, Ticket, TicketMessage, User, aware, utcnow
 from bot.storage.outbox import buttons_json
@@ -37,6 +38,10 @@ async def _pseudonym(session: AsyncSession, user: User) -> str:
             user.pseudonym = candidate
             return candidate
     raise RuntimeError("could not find a free pseudonym")
+
+
+WAITING = TicketStatus.WAITING.value
+CLAIMED = moved(WAITING, Move.CLAIM).value  # the one status a claim's UPDATE sets
 
 
 class SqlDesk:
@@ -89,7 +94,7 @@ class SqlDesk:
 
     async def waiting_ids(self, languages: tuple[str, ...] = (), limit: int = 20) -> list[int]:
         """The next waiting tickets, urgent and oldest first, in the given languages first (routing)."""
-        query = select(Ticket.id).where(Ticket.status == "waiting")
+        query = select(Ticket.id).where(Ticket.status == WAITING)
         order = [(Ticket.priority == "urgent").desc()]
         if languages:
             order.append(Ticket.language.in_(languages).desc())
@@ -135,7 +140,7 @@ class SqlDesk:
                     topic=topic,
                     reason=reason,
                     priority=priority,
-                    status="waiting",
+                    status=WAITING,
                     created_at=now,
                     updated_at=now,
                     withdrawn=False,
@@ -160,7 +165,11 @@ class SqlDesk:
                     Ticket.user_id == user.id,
                     or_(
                         Ticket.status.in_(OPEN),
-                        and_(Ticket.status == "closed", Ticket.withdrawn.is_(False), Ticket.closed_at >= reopen_after),
+                        and_(
+                            Ticket.status == TicketStatus.CLOSED.value,
+                            Ticket.withdrawn.is_(False),
+                            Ticket.closed_at >= reopen_after,
+                        ),
                     ),
                 )
                 .order_by(Ticket.id.desc())
@@ -174,11 +183,10 @@ class SqlDesk:
             if ticket is None:
                 raise DeskError(f"ticket {ticket_id} does not exist")
             now = utcnow()
-            if ticket.status == "closed":
-                ticket.status, ticket.consultant_id, ticket.closed_at = "waiting", None, None
+            if ticket.status == TicketStatus.CLOSED:
+                ticket.consultant_id, ticket.closed_at = None, None
                 session.add(TicketMessage(ticket_id=ticket.id, author="system", text="reopened by the user", at=now))
-            elif ticket.status == "answered":
-                ticket.status = "claimed" if ticket.consultant_id else "waiting"
+            ticket.status = moved(ticket.status, Move.USER_WRITES).value
             session.add(TicketMessage(ticket_id=ticket.id, author="user", text=text, at=now))
             ticket.updated_at = now
             return await self._info(session, ticket)
@@ -192,10 +200,14 @@ class SqlDesk:
             now = utcnow()
             ticket.updated_at, ticket.withdrawn = now, True
             if ticket.priority == "urgent":  # a consultant must still see it: the person may be in danger
-                ticket.status = "withdrawn"
+                ticket.status = moved(ticket.status, Move.WITHDRAW_URGENT).value
                 note = "withdrawn by the user; urgent, so it stays in the queue until a consultant closes it"
             else:
-                ticket.status, ticket.closed_at, note = "closed", now, "withdrawn by the user"
+                ticket.status, ticket.closed_at, note = (
+                    moved(ticket.status, Move.WITHDRAW).value,
+                    now,
+                    "withdrawn by the user",
+                )
             session.add(TicketMessage(ticket_id=ticket.id, author="system", text=note, at=now))
             return await self._info(session, ticket)
 
@@ -221,7 +233,7 @@ class SqlDesk:
         ticket = await session.get(Ticket, ticket_id, with_for_update=True)
         if ticket is None:
             raise DeskError(f"ticket {ticket_id} does not exist")
-        if ticket.status == "closed":
+        if ticket.status == TicketStatus.CLOSED:
             raise DeskError(f"ticket {ticket_id} is closed")
         if ticket.consultant_id != consultant.id:
             holder = await session.get(Consultant, ticket.consultant_id) if ticket.consultant_id else None
@@ -235,17 +247,17 @@ class SqlDesk:
             now = utcnow()
             result = await session.execute(
                 update(Ticket)
-                .where(Ticket.id == ticket_id, Ticket.status == "waiting", Ticket.consultant_id.is_(None))
-                .values(status="claimed", consultant_id=consultant.id, claimed_at=now, updated_at=now)
+                .where(Ticket.id == ticket_id, Ticket.status == WAITING, Ticket.consultant_id.is_(None))
+                .values(status=CLAIMED, consultant_id=consultant.id, claimed_at=now, updated_at=now)
                 .execution_options(synchronize_session=False)
             )
             ticket = await session.get(Ticket, ticket_id, populate_existing=True)
             if ticket is None:
                 raise DeskError(f"ticket {ticket_id} does not exist")
             if result.rowcount != 1:  # type: ignore[attr-defined]  # an UPDATE's result has rowcount
-                if ticket.status == "closed":
+                if ticket.status == TicketStatus.CLOSED:
                     raise DeskError(f"ticket {ticket_id} is closed")
-                if ticket.status == "withdrawn":
+                if ticket.status == TicketStatus.WITHDRAWN:
                     raise DeskError(f"ticket {ticket_id} was withdrawn by the person: close it once you have read it")
                 if ticket.consultant_id != consultant.id:
                     holder = await session.get(Consultant, ticket.consultant_id) if ticket.consultant_id else None
@@ -255,7 +267,11 @@ class SqlDesk:
     async def release(self, ticket_id: int, name: str) -> TicketInfo:
         async with self._db.sessions.begin() as session:
             ticket, _ = await self._held(session, ticket_id, name)
-            ticket.status, ticket.consultant_id, ticket.updated_at = "waiting", None, utcnow()
+            ticket.status, ticket.consultant_id, ticket.updated_at = (
+                moved(ticket.status, Move.RELEASE).value,
+                None,
+                utcnow(),
+            )
             session.add(TicketMessage(ticket_id=ticket.id, author="system", text=f"released by {name}", at=utcnow()))
             return await self._info(session, ticket)
 
@@ -294,7 +310,7 @@ class SqlDesk:
             )
             session.add(message)
             await session.flush()
-            ticket.status, ticket.answered_at, ticket.updated_at = "answered", now, now
+            ticket.status, ticket.answered_at, ticket.updated_at = moved(ticket.status, Move.ANSWER).value, now, now
             await self._notify(session, ticket, consultant, message.id, compose)
             return await self._info(session, ticket)
 
@@ -303,10 +319,14 @@ class SqlDesk:
         the person is told nothing (they asked to be left alone)."""
         async with self._db.sessions.begin() as session:
             withdrawn = await session.get(Ticket, ticket_id, with_for_update=True)
-            if withdrawn is not None and withdrawn.status == "withdrawn":
+            if withdrawn is not None and withdrawn.status == TicketStatus.WITHDRAWN:
                 await self._consultant(session, name)
                 now = utcnow()
-                withdrawn.status, withdrawn.closed_at, withdrawn.updated_at = "closed", now, now
+                withdrawn.status, withdrawn.closed_at, withdrawn.updated_at = (
+                    moved(withdrawn.status, Move.CLOSE).value,
+                    now,
+                    now,
+                )
                 session.add(TicketMessage(ticket_id=ticket_id, author="system", text=f"closed by {name}", at=now))
                 return await self._info(session, withdrawn)
             ticket, consultant = await self._held(session, ticket_id, name)
@@ -314,7 +334,7 @@ class SqlDesk:
             message = TicketMessage(ticket_id=ticket.id, author="system", text=f"closed by {name}", at=now)
             session.add(message)
             await session.flush()
-            ticket.status, ticket.closed_at, ticket.updated_at = "closed", now, now
+            ticket.status, ticket.closed_at, ticket.updated_at = moved(ticket.status, Move.CLOSE).value, now, now
             if ticket.user_id is not None:
                 await self._notify(session, ticket, consultant, message.id, compose)
             return await self._info(session, ticket)
@@ -364,7 +384,7 @@ class SqlDesk:
             result = await session.execute(
                 update(Ticket)
                 .where(Ticket.consultant_id == consultant.id, Ticket.status.in_(OPEN))
-                .values(status="waiting", consultant_id=None, updated_at=utcnow())
+                .values(status=TicketStatus.WAITING.value, consultant_id=None, updated_at=utcnow())
             )
             await session.execute(delete(Consultant).where(Consultant.id == consultant.id))
             return int(result.rowcount or 0)  # type: ignore[attr-defined]  # a DELETE's result has rowcount

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.config import HandoffSection
-from bot.core.handoff import ConsultantInfo, Desk, DeskError
+from bot.core.handoff import ConsultantInfo, Desk
 from bot.core.state import Turn
+from bot.core.tickets import DeskError
 from bot.i18n import I18n
 from bot.storage.database import Database
 from bot.storage.desk import SqlDesk

@@ -22,7 +22,8 @@ from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.core.handoff import Desk, DeskError, TicketInfo, TicketLine
+from bot.core.handoff import Desk, TicketInfo, TicketLine
+from bot.core.tickets import DeskError
 from bot.storage.cards import CardInfo, NewLine, SqlCards
 from bot.storage.desk import SqlDesk
 
