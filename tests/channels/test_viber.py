@@ -15,11 +15,12 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from bot.channels.viber.adapter import PRESS, signature_of
+from bot.channels.viber.adapter import PRESS, ViberChannel, ViberStatus, signature_of
 from bot.core.handoff import ConsultantInfo
 from bot.storage.desk import SqlDesk
 from bot.storage.models import Outbox, User, utcnow
 from bot.storage.outbox import SqlOutbox
+from bot.types import Address, DeliveryError, Outbound
 from tests.conftest import answer_of, free_port, run_config
 from tests.fakes.serve import eventually
 from tests.fakes.viber_api import TOKEN, FakeViber, conversation_started, event, message, signed
@@ -246,3 +247,27 @@ async def test_run_serves_viber_and_sets_its_webhook(fake: FakeViber, tmp_path: 
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()
     assert fake.sent(ME)[0]["text"].startswith(answer_of("education-bulgarian-course", "en")[:40])
+
+
+@pytest.mark.parametrize(
+    ("status", "blocked", "permanent"),
+    [(6, True, True), (5, True, True), (12, False, False), (3, False, True), (999, False, True), ("x", False, True)],
+)
+async def test_a_viber_status_means_what_viber_documents(status: object, blocked: bool, permanent: bool) -> None:
+    async def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"status": status, "status_message": "as Viber says"})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        channel = ViberChannel("token", "https://viber.test/pa", "Bot", "", client, nobody_left, no_receipt)
+        with pytest.raises(DeliveryError) as refused:
+            await channel.send(Outbound(Address("viber", "u1"), "hello"))
+    assert (refused.value.blocked, refused.value.permanent) == (blocked, permanent)
+    assert ViberStatus.of(status).name in str(refused.value)
+
+
+async def nobody_left(_address: Address) -> None:
+    raise AssertionError("send never deactivates: the delivery policy does")
+
+
+async def no_receipt(_token: str, _event: str) -> bool:
+    return False

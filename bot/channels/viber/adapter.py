@@ -8,6 +8,7 @@ with PRESS, so they cannot be confused with what a person types.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import hmac
 import json
@@ -33,11 +34,51 @@ CHANNEL = "viber"
 PRESS = "#mb:"
 EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started", "message"]
 MEDIA_URL_KEYS = ("media", "url")
-# send_message statuses (Viber REST API): 6 receiver not subscribed, 12 too many requests; others are bad data
-NOT_SUBSCRIBED = {5, 6}
-TOO_MANY = {12}
 CALL_TIMEOUT = 5.0
 log = logging.getLogger(__name__)
+
+
+class ViberStatus(enum.IntEnum):
+    """The `status` of a Viber REST API answer, named as Viber's documentation names it."""
+
+    OK = 0
+    INVALID_URL = 1
+    INVALID_AUTH_TOKEN = 2
+    BAD_DATA = 3
+    MISSING_DATA = 4
+    RECEIVER_NOT_REGISTERED = 5
+    RECEIVER_NOT_SUBSCRIBED = 6
+    PUBLIC_ACCOUNT_BLOCKED = 7
+    PUBLIC_ACCOUNT_NOT_FOUND = 8
+    PUBLIC_ACCOUNT_SUSPENDED = 9
+    WEBHOOK_NOT_SET = 10
+    RECEIVER_NO_SUITABLE_DEVICE = 11
+    TOO_MANY_REQUESTS = 12
+    API_VERSION_NOT_SUPPORTED = 13
+    INCOMPATIBLE_WITH_VERSION = 14
+    PUBLIC_ACCOUNT_NOT_AUTHORIZED = 15
+    INCHAT_REPLY_MESSAGE_NOT_ALLOWED = 16
+    PUBLIC_ACCOUNT_IS_NOT_INLINE = 17
+    NO_PUBLIC_CHAT = 18
+    CANNOT_SEND_BROADCAST = 19
+    BROADCAST_NOT_ALLOWED = 20
+    UNSUPPORTED_COUNTRY = 21
+    PAYMENT_UNSUPPORTED = 22
+    FREE_MESSAGES_EXCEEDED = 23
+    NO_BALANCE = 24
+    GENERAL_ERROR = -1  # any other value
+
+    @classmethod
+    def of(cls, value: object) -> ViberStatus:
+        try:
+            return cls(int(str(value)))
+        except ValueError:
+            return cls.GENERAL_ERROR
+
+
+GONE = {ViberStatus.RECEIVER_NOT_REGISTERED, ViberStatus.RECEIVER_NOT_SUBSCRIBED}  # the person left: send no more
+LATER = {ViberStatus.TOO_MANY_REQUESTS}  # worth another try, after a wait; every other status is final
+
 
 Deactivate = Callable[[Address], Awaitable[None]]
 Receipt = Callable[[str, str], Awaitable[bool]]
@@ -206,12 +247,12 @@ class ViberChannel:
         for number, part in enumerate(parts):
             body = self._message(message if number == len(parts) - 1 else Outbound(message.address, part), part)
             answer = await self._post("send_message", {"receiver": message.address.chat_id, **body})
-            status = int(str(answer.get("status", -1)))
-            if status != 0:
-                reason = f"viber status {status}: {answer.get('status_message', '')}"
-                if status in NOT_SUBSCRIBED:
+            status = ViberStatus.of(answer.get("status"))
+            if status is not ViberStatus.OK:
+                reason = f"viber status {int(status)} {status.name}: {answer.get('status_message', '')}"
+                if status in GONE:
                     raise DeliveryError(reason, blocked=True)
-                if status in TOO_MANY:
+                if status in LATER:
                     raise DeliveryError(reason)  # Viber names no wait: the delivery policy backs off
                 log.error("viber refused a message: %s", reason)
                 raise DeliveryError(reason, permanent=True)
