@@ -122,11 +122,15 @@ def test_kb_stats_counts_entries_paraphrases_and_verify(bot_toml: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["topic", "entries", "bg", "en", "ru", "uk", "ar", "fa"]
     knowledge = load_knowledge(ROOT / "knowledge", LANGUAGES)
-    work = knowledge.topics["work"].entries
-    paraphrases = sum(len(knowledge.entries[e].questions["en"]) for e in work)
-    variants = sum("en" in v for e in work for v in knowledge.entries[e].variants.values())
+    work = [knowledge.entries[e] for e in knowledge.topics["work"].entries]
+
+    def cell(language: str) -> str:
+        paraphrases = sum(len(e.questions[language]) for e in work)
+        variants = sum(language in v for e in work for v in e.variants.values())
+        return f"{len(work)}/{paraphrases}/{variants}"
+
     row = next(line for line in lines if line.startswith("work "))
-    assert row.split()[1:4] == [str(len(work)), row.split()[2], f"{len(work)}/{paraphrases}/{variants}"]
+    assert row.split()[1:] == [str(len(work)), *(cell(language) for language in LANGUAGES)]
     resting = sum(e.verify for e in knowledge.entries.values())
     assert f"rest on a source marked verify (check before going public): {resting}" in result.stdout
     assert "due for review" in result.stdout
