@@ -42,8 +42,11 @@ class _Parts:
     ready: bool = False
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
-    receivers: dict[str, Receiver] = field(default_factory=dict)
     server: uvicorn.Server | None = None
+
+    @property
+    def receivers(self) -> dict[str, Receiver]:
+        return {channel.channel: channel for channel in self.channels}
 
 
 def owner_name() -> str:
@@ -62,9 +65,10 @@ class BotApp:
     ) -> None:
         """`plugins`: the channels that may run (default: the registry's); the config says which do."""
         env = dict(os.environ) if env is None else env
-        enabled = [p for p in (channel_plugins() if plugins is None else plugins) if p.enabled(config)]
+        available = channel_plugins() if plugins is None else plugins
+        enabled = [p for p in available if p.enabled(config)]
         if not enabled:
-            sections = ", ".join(f"[{p.name}] enabled" for p in (plugins or channel_plugins()))
+            sections = ", ".join(f"[{p.name}] enabled" for p in available)
             raise ConfigError(
                 f"{config.source}: {sections}: no channel is enabled (set one to true, or use `migrant-bot chat`)"
             )
@@ -124,7 +128,6 @@ async def _start(
     engine = runtime.engine
     assert engine is not None and engine.store is not None
     parts.channels = [build(runtime) for build in factories]
-    parts.receivers = {channel.channel: channel for channel in parts.channels}
     inbox = SqlInbox(runtime.database, runtime.outbox.owner)
     intake = Intake(inbox, runtime.outbox, engine, parts.receivers, flood=FloodGate(config.bot.flood_per_minute))
     app = create_app(lambda: parts.ready, [route for channel in parts.channels for route in channel.routes(intake)])

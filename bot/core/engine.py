@@ -53,13 +53,11 @@ async def _done(message: Message) -> Message:
     return message
 
 
-def _handoff_reason(payload: AskConsultant | NoneOfThese) -> str:
-    """The ticket's reason for a consultant button: asked outright, after 👎, or after no good answer."""
-    if isinstance(payload, AskConsultant) and payload.reason is HandoffReason.ASKED:
-        return "asked_human"
-    if isinstance(payload, AskConsultant) and payload.reason is HandoffReason.NOT_HELPFUL:
-        return "negative_feedback"
-    return "low_confidence"
+TICKET_REASONS = {  # a consultant button's reason, as the ticket records it
+    HandoffReason.ASKED: "asked_human",
+    HandoffReason.NOT_HELPFUL: "negative_feedback",
+    HandoffReason.LOW_CONFIDENCE: "low_confidence",
+}
 
 
 class Engine:
@@ -138,14 +136,15 @@ class Engine:
         if inbound.payload is None and inbound.attachment is None and not text:
             return []  # a blank message says nothing and changes nothing
         # a button from before /forget must not bring the person back: only the language menu creates a user
-        creates = inbound.payload is None or isinstance(unpack(inbound.payload), ChooseLanguage)
+        payload = unpack(inbound.payload) if inbound.payload is not None else None
+        creates = inbound.payload is None or isinstance(payload, ChooseLanguage)
         state = await store.touch(inbound.address, create=creates)
         if state is None:
             log.info("%s: a button pressed by nobody we know: the welcome", inbound.address.channel)
             language = self._fallback_language(inbound)
             return [self.outbound(inbound, language, self.replies.welcome(language))]
         if inbound.payload is not None:
-            return await self._press(store, inbound, state, inbound.payload)
+            return await self._press(store, inbound, state, payload)
         if inbound.attachment is not None:
             return await self._attachment(inbound, state, text)
         if text.startswith("/"):
@@ -218,9 +217,11 @@ class Engine:
             return [self.outbound(inbound, lang, await desk.open(inbound.address, lang, "asked_human", None, []))]
         return None
 
-    async def _press(self, store: UserStore, inbound: Inbound, state: UserState, packed: str) -> list[Outbound]:
+    async def _press(
+        self, store: UserStore, inbound: Inbound, state: UserState, payload: Payload | None
+    ) -> list[Outbound]:
+        """A button (None: one this version cannot read)."""
         language = self._fallback_language(inbound, state)
-        payload = unpack(packed)
         message = await self._pressed(store, inbound, state, language, payload) if payload is not None else None
         if message is None:
             log.info("%s: stale or unknown button payload", inbound.address.channel)
@@ -249,7 +250,8 @@ class Engine:
                 await store.log_event(address, "handoff", None, language)
                 if self.desk is None:
                     return self.replies.handoff_unavailable(language)
-                return await self.desk.open(address, language, _handoff_reason(payload), None, [])
+                reason = payload.reason if isinstance(payload, AskConsultant) else HandoffReason.LOW_CONFIDENCE
+                return await self.desk.open(address, language, TICKET_REASONS[reason], None, [])
             case Feedback(helpful, ticket, entry) if ticket is not None or entry in entries:
                 return await self._feedback(store, address, language, helpful, entry, ticket)
             case StatusAnswer(status, entry) if entry in entries:
@@ -299,9 +301,9 @@ class Engine:
         argument = argument.strip()
         if command == "/start":
             if argument.startswith("lang_"):
-                return await self._press(store, inbound, state, ChooseLanguage(argument[5:]).pack())
+                return await self._press(store, inbound, state, ChooseLanguage(argument[5:]))
             if argument.startswith("topic_"):
-                return await self._press(store, inbound, state, ShowTopic(argument[6:]).pack())
+                return await self._press(store, inbound, state, ShowTopic(argument[6:]))
             return [  # two messages, as each carries its own keyboard: the languages, then the topics
                 self.outbound(inbound, language, self.replies.welcome(language)),
                 self.outbound(inbound, language, self.replies.topics(language)),
