@@ -196,6 +196,23 @@ class WebSection:
         return found
 
 
+@dataclass(frozen=True)
+class ConsoleSection:
+    """The web console under /console: served by `run` beside the webhooks, and alone by `migrant-bot console`."""
+
+    enabled: bool = True
+    session_hours: int = 8  # a session unused this long ends
+    login_attempts_per_minute: int = 5  # per account and per address; past it, logins wait out the minute
+
+    def problems(self) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        if not 1 <= self.session_hours <= 24 * 30:
+            found.append(("session_hours", "must be between 1 and 720"))
+        if not 1 <= self.login_attempts_per_minute <= 100:
+            found.append(("login_attempts_per_minute", "must be between 1 and 100"))
+        return found
+
+
 MOVED = {("telegram", "flood_per_minute"): "bot"}  # (old section, key) -> its section now
 _SECTIONS: dict[str, type] = {
     "bot": BotSection,
@@ -204,6 +221,7 @@ _SECTIONS: dict[str, type] = {
     "telegram": TelegramSection,
     "viber": ViberSection,
     "web": WebSection,
+    "console": ConsoleSection,
 }
 
 
@@ -217,6 +235,7 @@ class Config:
     telegram: TelegramSection = field(default_factory=TelegramSection)
     viber: ViberSection = field(default_factory=ViberSection)
     web: WebSection = field(default_factory=WebSection)
+    console: ConsoleSection = field(default_factory=ConsoleSection)
 
     @property
     def knowledge_path(self) -> Path:

@@ -93,9 +93,9 @@ def _as_json(desk: Desk, ticket: TicketInfo) -> dict[str, object]:
 
 
 async def _list(runtime: Runtime, args: argparse.Namespace) -> str:
-    tickets = await runtime.desk_store.list_tickets(args.status, args.lang)
+    tickets = await runtime.desk.tickets(args.status, args.lang)
     if args.as_name:
-        mine = {c.name: c for c in await runtime.desk_store.consultants()}.get(args.as_name)
+        mine = {c.name: c for c in await runtime.desk.consultants()}.get(args.as_name)
         if mine is None:
             raise DeskError(f"no consultant named '{args.as_name}'")
         tickets.sort(key=lambda t: t.language not in mine.languages)  # stable: urgent and oldest first stay so
@@ -125,7 +125,7 @@ async def _list(runtime: Runtime, args: argparse.Namespace) -> str:
 
 
 async def _show(runtime: Runtime, args: argparse.Namespace) -> str:
-    ticket, lines = await runtime.desk_store.show(args.id)
+    ticket, lines = await runtime.desk.ticket(args.id)
     head = (
         f"ticket {ticket.id}  {ticket.pseudonym}  {ticket.language}  {ticket.channel}  {ticket.reason}  "
         f"{ticket.priority}  {ticket.status}  held by {ticket.consultant or '-'}  topic {ticket.topic or '-'}  "
@@ -142,7 +142,7 @@ async def _show(runtime: Runtime, args: argparse.Namespace) -> str:
 async def _queue_action(runtime: Runtime, args: argparse.Namespace) -> str:
     desk = runtime.desk
     if args.queue_command == "claim":
-        ticket = await runtime.desk_store.claim(args.id, args.as_name)
+        ticket = await desk.claim(args.id, args.as_name)
         return f"ticket {ticket.id} ({ticket.pseudonym}, {ticket.language}) is yours"
     if args.queue_command == "reply":
         text = sys.stdin.read() if args.text == ["-"] else " ".join(args.text)
@@ -151,7 +151,7 @@ async def _queue_action(runtime: Runtime, args: argparse.Namespace) -> str:
     if args.queue_command == "close":
         ticket = await desk.close(args.id, args.as_name)
         return f"ticket {ticket.id} closed"
-    ticket = await runtime.desk_store.release(args.id, args.as_name)
+    ticket = await desk.release(args.id, args.as_name)
     return f"ticket {ticket.id} is back in the queue"
 
 

@@ -6,19 +6,14 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import numpy as np
 
 from bot.app import Maintenance, open_runtime, understander
 from bot.cli_args import UsageError
 from bot.config import Config
 from bot.core.knowledge import KnowledgeBase, check_knowledge, load_knowledge
 from bot.tables import format_table
-
-GROUP_SIMILARITY = 0.86  # questions at least this close (cosine) are one group
-PARAPHRASE_SIMILARITY = 0.85  # a group this close to an entry's paraphrases is more of its wording
+from bot.unanswered import Group
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
@@ -84,15 +79,9 @@ def _index(config: Config) -> int:
     return 0
 
 
-@dataclass
-class _Group:
-    centroid: np.ndarray
-    items: list[tuple[str, str]] = field(default_factory=list)  # (language, text)
-    newest: tuple[dt.datetime, str] | None = None
-
-
 async def _unanswered(config: Config, days: int, suggest: bool) -> int:
     from bot.storage.users import SqlUserStore
+    from bot.unanswered import group
 
     runtime = await open_runtime(config, with_engine=False, maintenance=Maintenance.CHECK)
     try:
@@ -102,10 +91,8 @@ async def _unanswered(config: Config, days: int, suggest: bool) -> int:
     if not questions:
         print(f"nothing unanswered in {days} days")
         return 0
-    understanding = understander(config)
-    encoder, model = understanding.encoder, understanding.semantic
-    vectors = encoder.encode([q.text for q in questions], timeout=120.0) if encoder is not None else None
-    if vectors is None or model is None:
+    groups = group(questions, understander(config))
+    if groups is None:
         zone = config.handoff.hours().zone
         print("(the sentence encoder is unavailable: the questions one by one, not grouped)")
         print(
@@ -115,52 +102,29 @@ async def _unanswered(config: Config, days: int, suggest: bool) -> int:
             )
         )
         return 0
-    groups: list[_Group] = []
-    for question, vector in zip(questions, vectors, strict=True):
-        group = next((g for g in groups if float(g.centroid @ vector) >= GROUP_SIMILARITY), None)
-        if group is None:
-            group = _Group(vector.copy())
-            groups.append(group)
-        else:
-            group.centroid = group.centroid + (vector - group.centroid) / (len(group.items) + 1)
-            group.centroid /= max(float(np.linalg.norm(group.centroid)), 1e-6)
-        group.items.append((question.language, question.text))
-        if group.newest is None or question.at > group.newest[0]:
-            group.newest = (question.at, question.text)
-    groups.sort(key=lambda g: len(g.items), reverse=True)
-    rows = []
-    nearest: list[tuple[str, float]] = []
-    for group in groups:
-        prediction = model.predict(group.centroid[None, :])
-        entry, similarity = max(prediction.entry_similarity.items(), key=lambda kv: kv[1], default=("-", 0.0))
-        nearest.append((entry, similarity))
-        assert group.newest is not None
-        rows.append(
-            [
-                len(group.items),
-                group.newest[1][:60],
-                ",".join(sorted({lang for lang, _ in group.items})),
-                entry,
-                f"{similarity:.2f}",
-            ]
-        )
+    rows = [
+        [len(g.questions), g.newest.text[:60], ",".join(g.languages), g.entry, f"{g.similarity:.2f}"] for g in groups
+    ]
     print(format_table(["count", "newest example", "languages", "nearest entry", "similarity"], rows))
     if suggest:
         print()
-        for number, (group, (entry, similarity)) in enumerate(zip(groups, nearest, strict=True), 1):
-            print(_suggestion(number, group, entry, similarity))
+        for number, each in enumerate(groups, 1):
+            print(_suggestion(number, each))
     return 0
 
 
-def _suggestion(number: int, group: _Group, entry: str, similarity: float) -> str:
+def _suggestion(number: int, group: Group) -> str:
     """YAML lines an admin could paste under the nearest entry's `questions:`; nothing is written."""
-    head = f"# group {number}: {len(group.items)} question(s); nearest entry {entry} (similarity {similarity:.2f})"
-    if similarity < PARAPHRASE_SIMILARITY:
+    head = (
+        f"# group {number}: {len(group.questions)} question(s); nearest entry {group.entry} "
+        f"(similarity {group.similarity:.2f})"
+    )
+    if not group.fits_entry:
         return f"{head}\n# a new entry is needed: no entry is close enough to take these as its paraphrases\n"
-    lines = [head, f"# add to {entry} -> questions:"]
+    lines = [head, f"# add to {group.entry} -> questions:"]
     by_language: dict[str, list[str]] = {}
-    for language, text in group.items:
-        by_language.setdefault(language, []).append(text)
+    for question in group.questions:
+        by_language.setdefault(question.language, []).append(question.text)
     for language, texts in by_language.items():
         lines.append(f"      {language}:")
         lines += [f"        - {json.dumps(t, ensure_ascii=False)}" for t in dict.fromkeys(texts)]

@@ -106,6 +106,20 @@ class DeskStore(Protocol):
 
     async def close(self, ticket_id: int, name: str, compose: Compose) -> TicketInfo: ...
 
+    async def list_tickets(self, status: str | None = None, language: str | None = None) -> list[TicketInfo]: ...
+
+    async def show(self, ticket_id: int) -> tuple[TicketInfo, list[TicketLine]]: ...
+
+    async def history(self, ticket_id: int) -> list[TicketInfo]: ...
+
+    async def previews(self, ticket_ids: list[int]) -> dict[int, str]: ...
+
+    async def note(self, ticket_id: int, name: str, text: str) -> TicketInfo: ...
+
+    async def assign(self, ticket_id: int, name: str, to: str) -> TicketInfo: ...
+
+    async def consultants(self) -> list[ConsultantInfo]: ...
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
@@ -241,6 +255,38 @@ class Desk:
 
     async def close(self, ticket_id: int, name: str) -> TicketInfo:
         return await self.store.close(ticket_id, name, self._close_notice)
+
+    async def claim(self, ticket_id: int, name: str) -> TicketInfo:
+        return await self.store.claim(ticket_id, name)
+
+    async def release(self, ticket_id: int, name: str) -> TicketInfo:
+        return await self.store.release(ticket_id, name)
+
+    async def note(self, ticket_id: int, name: str, text: str) -> TicketInfo:
+        """An internal note: consultants read it in the ticket; it is never sent."""
+        text = text.strip()
+        if not text:
+            raise DeskError("the note is empty")
+        return await self.store.note(ticket_id, name, text)
+
+    async def assign(self, ticket_id: int, name: str, to: str) -> TicketInfo:
+        return await self.store.assign(ticket_id, name, to)
+
+    async def tickets(self, status: str | None = None, language: str | None = None) -> list[TicketInfo]:
+        """Open tickets (or those in `status`), urgent first, then oldest."""
+        return await self.store.list_tickets(status, language)
+
+    async def ticket(self, ticket_id: int) -> tuple[TicketInfo, list[TicketLine]]:
+        return await self.store.show(ticket_id)
+
+    async def history(self, ticket_id: int) -> list[TicketInfo]:
+        return await self.store.history(ticket_id)
+
+    async def previews(self, ticket_ids: list[int]) -> dict[int, str]:
+        return await self.store.previews(ticket_ids)
+
+    async def consultants(self) -> list[ConsultantInfo]:
+        return await self.store.consultants()
 
     def overdue(self, ticket: TicketInfo) -> bool:
         return ticket.status == TicketStatus.WAITING and self._now() - ticket.created_at > dt.timedelta(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -115,6 +115,37 @@ class SqlDesk:
             )
             lines = [TicketLine(aware(m.at), m.author, m.text, name) for m, name in rows]
             return await self._info(session, ticket), lines
+
+    async def history(self, ticket_id: int) -> list[TicketInfo]:
+        """The person's other tickets, newest first (none once they erased their data)."""
+        async with self._db.sessions() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise DeskError(f"ticket {ticket_id} does not exist")
+            if ticket.user_id is None:
+                return []
+            others = await session.scalars(
+                select(Ticket)
+                .where(Ticket.user_id == ticket.user_id, Ticket.id != ticket_id)
+                .order_by(Ticket.id.desc())
+            )
+            return [await self._info(session, other) for other in others]
+
+    async def previews(self, ticket_ids: list[int]) -> dict[int, str]:
+        """The last thing each ticket's person wrote, for a queue's preview column."""
+        if not ticket_ids:
+            return {}
+        last = (
+            select(TicketMessage.ticket_id, func.max(TicketMessage.id).label("last"))
+            .where(TicketMessage.ticket_id.in_(ticket_ids), TicketMessage.author == "user")
+            .group_by(TicketMessage.ticket_id)
+            .subquery()
+        )
+        async with self._db.sessions() as session:
+            rows = await session.execute(
+                select(TicketMessage.ticket_id, TicketMessage.text).join(last, TicketMessage.id == last.c.last)
+            )
+            return {ticket_id: text for ticket_id, text in rows}
 
     # -- the user's side ------------------------------------------------------------------------------------
 
@@ -349,6 +380,27 @@ class SqlDesk:
             session.add(
                 TicketMessage(ticket_id=ticket.id, author="note", consultant_id=consultant.id, text=text, at=utcnow())
             )
+            return await self._info(session, ticket)
+
+    async def assign(self, ticket_id: int, name: str, to: str) -> TicketInfo:
+        """Give an open ticket to a named colleague, who then holds it as if they had claimed it. Anyone may
+        assign a waiting ticket; one that is held only its holder may pass on."""
+        async with self._db.sessions.begin() as session:
+            consultant = await self._consultant(session, name)
+            colleague = await self._consultant(session, to)
+            ticket = await session.get(Ticket, ticket_id, with_for_update=True)
+            if ticket is None:
+                raise DeskError(f"ticket {ticket_id} does not exist")
+            if ticket.status not in OPEN:
+                raise DeskError(f"ticket {ticket_id} is {ticket.status}: it cannot be assigned")
+            if ticket.consultant_id not in (None, consultant.id):
+                holder = await session.get(Consultant, ticket.consultant_id)
+                raise DeskError(f"ticket {ticket_id} is held by {holder.name if holder else 'someone else'}")
+            now = utcnow()
+            if ticket.status == WAITING:
+                ticket.status, ticket.claimed_at = CLAIMED, now
+            ticket.consultant_id, ticket.updated_at = colleague.id, now
+            session.add(TicketMessage(ticket_id=ticket.id, author="system", text=f"assigned to {to} by {name}", at=now))
             return await self._info(session, ticket)
 
     # -- the consultant registry ----------------------------------------------------------------------------

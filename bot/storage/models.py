@@ -67,6 +67,7 @@ class Unanswered(Base):
     text: Mapped[str] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8))
     score: Mapped[float] = mapped_column(Float)
+    mark: Mapped[str | None] = mapped_column(String(16))  # an admin's verdict: added, new_entry, out_of_scope
 
 
 class Consultant(Base):
@@ -78,6 +79,8 @@ class Consultant(Base):
     telegram_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     display_name: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    role: Mapped[str] = mapped_column(String(12), default="consultant", server_default="consultant")  # or admin
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2; None: cannot log in to the console
 
 
 class Ticket(Base):
@@ -203,3 +206,49 @@ class TicketCard(Base):
     posted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     reminded_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     scrubbed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # erased person: card edited
+
+
+class StaffSession(Base):
+    """A console login. The cookie holds the token; only its hash is stored, so a database copy opens nothing."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    consultant_id: Mapped[int] = mapped_column(ForeignKey("consultants.id", ondelete="CASCADE"))
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Who did what in the console, and when: names and ids, never a migrant's words."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(24))
+    target: Mapped[str] = mapped_column(String(96))
+    detail: Mapped[str] = mapped_column(String(300), default="")
+
+
+class CannedReply(Base):
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    language: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class ConsoleKey(Base):
+    """The console's signing key, made on first use and kept with the data it protects."""
+
+    __tablename__ = "console_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

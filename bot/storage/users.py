@@ -23,6 +23,7 @@ from bot.storage.models import (
     TicketMessage,
     Unanswered,
     User,
+    aware,
     utcnow,
 )
 from bot.types import Address
@@ -34,6 +35,7 @@ class UnansweredQuestion:
     language: str
     score: float
     text: str
+    id: int = 0
 
 
 async def find_user(session: AsyncSession, address: Address) -> User | None:
@@ -270,12 +272,28 @@ class SqlUserStore:
         cutoff = utcnow() - dt.timedelta(days=days)
         async with self._db.sessions() as session:
             rows = await session.execute(
-                select(Unanswered.at, Unanswered.language, Unanswered.score, Unanswered.text)
-                .where(Unanswered.at >= cutoff)
+                select(Unanswered.at, Unanswered.language, Unanswered.score, Unanswered.text, Unanswered.id)
+                .where(Unanswered.at >= cutoff, Unanswered.mark.is_(None))
                 .order_by(Unanswered.at.desc())
                 .limit(limit)
             )
-            return [UnansweredQuestion(*row) for row in rows]
+            return [UnansweredQuestion(aware(row[0]), *row[1:]) for row in rows]
+
+    async def mark_unanswered(self, ids: list[int], mark: str) -> int:
+        """An admin's verdict on questions (added as paraphrases, need a new entry, out of scope): marked ones
+        are no longer listed as unanswered."""
+        async with self._db.sessions.begin() as session:
+            result = await session.execute(update(Unanswered).where(Unanswered.id.in_(ids)).values(mark=mark))
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]  # an UPDATE's result has rowcount
+
+    async def unanswered_by_id(self, ids: list[int]) -> list[UnansweredQuestion]:
+        async with self._db.sessions() as session:
+            rows = await session.execute(
+                select(Unanswered.at, Unanswered.language, Unanswered.score, Unanswered.text, Unanswered.id)
+                .where(Unanswered.id.in_(ids))
+                .order_by(Unanswered.id)
+            )
+            return [UnansweredQuestion(aware(row[0]), *row[1:]) for row in rows]
 
     async def count_users(self) -> int:
         async with self._db.sessions() as session:
