@@ -68,14 +68,20 @@ class Engine:
         store: UserStore | None = None,
         desk: Desk | None = None,
     ) -> None:
+        self.bot = bot
+        self.store = store
+        self.desk = desk
+        self.use(understander)
+        self._command_table = self._commands()
+
+    def use(self, understander: Understander) -> None:
+        """Answer from now on with this understanding step (a reloaded knowledge base): one assignment per
+        part, so a conversation in progress reads either the old knowledge base or the new, never a mix of
+        the two within one part."""
         self.understander = understander
         self.knowledge = understander.knowledge
         self.replies = understander.replies
         self.status = understander.status
-        self.bot = bot
-        self.store = store
-        self.desk = desk
-        self._command_table = self._commands()
 
     def understand(
         self, text: str, chosen: str | None = None, previous: str | None = None, hint: str | None = None
