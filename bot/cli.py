@@ -1,4 +1,5 @@
-"""The `migrant-bot` command: run, chat, ask, kb, db, eval, and the desk's consultant and queue commands.
+"""The `migrant-bot` command: run, chat, ask, kb, db, eval, the desk's consultant and queue commands, and the
+web console's console and staff commands.
 
 Heavy imports (the database layer) happen inside the commands that need them, so `migrant-bot ask` stays fast.
 Every error a person can fix is printed as one line without a traceback (unless --debug), with its exit code:
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot import desk_cli, kb_cli, logs
+from bot import console_cli, desk_cli, kb_cli, logs
 from bot.app import NotMigrated, build_engine, open_runtime
 from bot.cli_args import Subcommands, UsageError, common_options, positive
 from bot.cli_args import command as declare
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     desk_cli.add_parsers(commands, common)
+    console_cli.add_parsers(commands, common)
 
     evaluate = command(commands, "eval", "measure accuracy on a labelled JSONL file")
     evaluate.add_argument("file", type=Path)
@@ -244,6 +246,8 @@ COMMANDS = {
     "eval": cmd_eval,
     "consultant": desk_cli.run,
     "queue": desk_cli.run,
+    "console": console_cli.run,
+    "staff": console_cli.run,
 }
 
 

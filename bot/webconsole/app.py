@@ -45,6 +45,7 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+FETCH_HEADER = "x-console-fetch"  # the page's own refresh: answered 401, not sent to the login form
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")
 
 
@@ -165,7 +166,7 @@ def guarded(console: Console, handler: Handler, admin: bool = False) -> Callable
     async def endpoint(request: Request) -> Response:
         who = await who_is(console, request)
         if who is None:
-            if request.method == "GET" and "text/html" in request.headers.get("accept", "text/html"):
+            if request.method == "GET" and FETCH_HEADER not in request.headers:  # a page: off to the login form
                 return go("/login")
             return refused(console, request, None, 401, "Your session has ended. Log in again.")
         if admin and not who.admin:
