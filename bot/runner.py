@@ -1,4 +1,5 @@
-"""`migrant-bot run`: every enabled channel, the intake, the outbox dispatcher and the HTTP app.
+"""`migrant-bot run`: every enabled channel, the intake, the outbox dispatcher and the HTTP app (with the web
+console under /console unless `[console] enabled = false`; SIGHUP reloads the knowledge base if it validates).
 
 The HTTP app starts first, so that /healthz can say 503 while the chat services are still being reached: a
 service that cannot be reached at start is tried again with backoff, one log line per attempt, until it answers
@@ -29,6 +30,7 @@ from bot.core.flood import FloodGate
 from bot.delivery import Sender
 from bot.dispatch import Dispatcher
 from bot.intake import Intake, Receiver
+from bot.reload import Reloader
 from bot.storage.inbox import SqlInbox
 from bot.web import create_app
 
@@ -43,6 +45,7 @@ class _Parts:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     channels: list[Channel] = field(default_factory=list)
     server: uvicorn.Server | None = None
+    reloader: Reloader | None = None
 
     @property
     def receivers(self) -> dict[str, Receiver]:
@@ -110,6 +113,12 @@ async def run(config: Config, env: Mapping[str, str] | None = None, stop: asynci
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+
+    def reload() -> None:  # SIGHUP: the knowledge base from disk, if it validates
+        if app.parts.reloader is not None:
+            app.parts.tasks.append(asyncio.create_task(_reload(app.parts.reloader)))
+
+    loop.add_signal_handler(signal.SIGHUP, reload)
     try:
         if await app.start(stop):
             log.warning("migrant-bot is running: %s", ", ".join(app.parts.receivers))
@@ -117,8 +126,12 @@ async def run(config: Config, env: Mapping[str, str] | None = None, stop: asynci
     finally:
         stop.set()
         await app.close()
-        for sig in (signal.SIGINT, signal.SIGTERM):
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             loop.remove_signal_handler(sig)
+
+
+async def _reload(reloader: Reloader) -> None:
+    await reloader.reload()  # it logs what it did, or the first error that kept the old knowledge base
 
 
 async def _start(
@@ -130,7 +143,14 @@ async def _start(
     parts.channels = [build(runtime) for build in factories]
     inbox = SqlInbox(runtime.database, runtime.outbox.owner)
     intake = Intake(inbox, runtime.outbox, engine, parts.receivers, flood=FloodGate(config.bot.flood_per_minute))
-    app = create_app(lambda: parts.ready, [route for channel in parts.channels for route in channel.routes(intake)])
+    routes = [route for channel in parts.channels for route in channel.routes(intake)]
+    parts.reloader = Reloader(config, engine)
+    if config.console.enabled:
+        from bot.webconsole.app import build_console
+        from bot.webconsole.app import routes as console_routes
+
+        routes += console_routes(await build_console(config, runtime.database, runtime.desk, parts.reloader))
+    app = create_app(lambda: parts.ready, routes)
     listening = socket.socket(socket.AF_INET6 if ":" in config.web.host else socket.AF_INET)
     try:  # bound here, not by uvicorn, so that a taken port is one line of ours, not a server's traceback
         listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
