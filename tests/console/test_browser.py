@@ -1,0 +1,129 @@
+"""The console in a real browser (Debian's Chromium, driven by Selenium): a console chat opens a ticket, it
+appears in the live inbox without a reload, a consultant claims and answers it, and the answer reaches the chat.
+Screenshots of the inbox, the ticket and the figures go to tests/output/."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.conftest import ROOT, free_port, run_cli_args
+
+OUTPUT = ROOT / "tests" / "output"
+CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    if not (Path(CHROMIUM).exists() and Path(DRIVER).exists()):
+        pytest.fail("Chromium is not installed: apt-get install chromium chromium-driver (.ci/run does)")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(DRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    port = free_port()
+    config = tmp_path / "bot.toml"
+    config.write_text(
+        f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "sqlite+aiosqlite:///bot.db"\n'
+        f"[web]\nport = {port}\n",
+        encoding="utf-8",
+    )
+    for name, role in (("root", "admin"), ("maria", "consultant")):
+        added = subprocess.run(
+            run_cli_args(config, "staff", "add", name, "--role", role, "--languages", "en,ar", "--password-stdin"),
+            input=f"{name}-password-1\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert added.returncode == 0, added.stderr
+    server = subprocess.Popen(run_cli_args(config, "console"), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"{url}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield config, url
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def chat(config: Path, user: str, text: str) -> str:
+    done = subprocess.run(
+        run_cli_args(config, "chat", "--user", user), input=text, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def log_in(driver: WebDriver, url: str, name: str, password: str) -> None:
+    driver.get(f"{url}/console/login")
+    driver.find_element(By.NAME, "name").send_keys(name)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "form.login button").click()
+
+
+def test_a_console_chat_ticket_is_worked_to_its_reply_in_chromium(browser: WebDriver, served: tuple[Path, str]) -> None:
+    config, url = served
+    OUTPUT.mkdir(exist_ok=True)
+    wait = WebDriverWait(browser, 20)
+    log_in(browser, url, "maria", "wrong-password")
+    assert "Wrong name or password." in browser.page_source
+    log_in(browser, url, "maria", "maria-password-1")
+    wait.until(lambda d: d.current_url.endswith("/console/queue"))
+    browser.get(f"{url}/console/admin/figures")
+    assert "This page is for admins." in browser.page_source
+    browser.get(f"{url}/console/queue")
+    assert "No tickets here." in browser.page_source
+
+    chat(config, "amal", "/lang ar\n/consultant\nأحتاج مساعدة في الإقامة، رقم 112\n")
+    row = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#queue-rows tr[data-ticket]"))[0]  # no reload
+    assert "أحتاج مساعدة في الإقامة" in row.text and "amal" not in browser.page_source
+    browser.save_screenshot(str(OUTPUT / "console-inbox.png"))
+
+    row.find_element(By.TAG_NAME, "a").click()
+    browser.find_element(By.ID, "claim").click()
+    wait.until(lambda d: "The ticket is yours." in d.page_source)
+    message = browser.find_element(By.CSS_SELECTOR, ".line.user .text")
+    assert message.value_of_css_property("direction") == "rtl" and "112" in message.text
+    browser.find_element(By.ID, "note-text").send_keys("asked twice already")
+    browser.find_element(By.ID, "add-note").click()
+    wait.until(lambda d: "Your note is saved." in d.page_source)
+    browser.find_element(By.ID, "reply-text").send_keys("Please come to the office on Monday.")
+    browser.find_element(By.ID, "send-reply").click()
+    wait.until(lambda d: "Your reply is on its way" in d.page_source)
+    browser.save_screenshot(str(OUTPUT / "console-ticket.png"))
+
+    answer = chat(config, "amal", "")
+    assert "Please come to the office on Monday." in answer and "asked twice already" not in answer
+
+    browser.find_element(By.CSS_SELECTOR, "form.logout button").click()
+    wait.until(lambda d: d.current_url.endswith("/console/login"))
+    log_in(browser, url, "root", "root-password-1")
+    wait.until(lambda d: d.current_url.endswith("/console/queue"))
+    browser.get(f"{url}/console/admin/figures")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) >= 5
+    browser.save_screenshot(str(OUTPUT / "console-figures.png"))
