@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.core.tickets import DeskError
 from bot.storage.database import Database
@@ -195,11 +196,16 @@ class SqlStaff:
     # -- the signing key ------------------------------------------------------------------------------------
 
     async def key(self, name: str = "session") -> bytes:
-        """The console's signing key, made once per database so that every process signs alike."""
-        async with self._db.sessions.begin() as session:
-            row = await session.get(ConsoleKey, name)
-            if row is None:
-                row = ConsoleKey(name=name, value=secrets.token_hex(32))
-                session.add(row)
-            value = row.value
+        """The console's signing key, made once per database so that every process signs alike (of two
+        processes making it at once, one insert fails and that process reads the other's)."""
+        try:
+            async with self._db.sessions.begin() as session:
+                row = await session.get(ConsoleKey, name)
+                if row is None:
+                    row = ConsoleKey(name=name, value=secrets.token_hex(32))
+                    session.add(row)
+                value = row.value
+        except IntegrityError:
+            async with self._db.sessions() as session:
+                value = (await session.get_one(ConsoleKey, name)).value
         return bytes.fromhex(value)

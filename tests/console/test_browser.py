@@ -71,9 +71,9 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
         server.wait(10)
 
 
-def chat(config: Path, user: str, text: str) -> str:
+def chat(config: Path, user: str, text: str, *options: str) -> str:
     done = subprocess.run(
-        run_cli_args(config, "chat", "--user", user), input=text, capture_output=True, text=True, timeout=120
+        run_cli_args(config, "chat", "--user", user, *options), input=text, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
@@ -99,7 +99,7 @@ def test_a_console_chat_ticket_is_worked_to_its_reply_in_chromium(browser: WebDr
     browser.get(f"{url}/console/queue")
     assert "No tickets here." in browser.page_source
 
-    chat(config, "amal", "/lang ar\n/consultant\nأحتاج مساعدة في الإقامة، رقم 112\n")
+    chat(config, "amal", "/consultant\nأحتاج مساعدة في الإقامة، رقم 112\n", "--lang", "ar")
     row = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#queue-rows tr[data-ticket]"))[0]  # no reload
     assert "أحتاج مساعدة في الإقامة" in row.text and "amal" not in browser.page_source
     browser.save_screenshot(str(OUTPUT / "console-inbox.png"))
@@ -109,6 +109,7 @@ def test_a_console_chat_ticket_is_worked_to_its_reply_in_chromium(browser: WebDr
     wait.until(lambda d: "The ticket is yours." in d.page_source)
     message = browser.find_element(By.CSS_SELECTOR, ".line.user .text")
     assert message.value_of_css_property("direction") == "rtl" and "112" in message.text
+    assert browser.find_element(By.ID, "reply-text").get_attribute("dir") == "rtl"  # an Arabic ticket
     browser.find_element(By.ID, "note-text").send_keys("asked twice already")
     browser.find_element(By.ID, "add-note").click()
     wait.until(lambda d: "Your note is saved." in d.page_source)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from bot.types import Address
 from bot.web import create_app
 from bot.webconsole import auth
 from bot.webconsole.app import Console, build_console, routes
+from tests.console.helpers import csrf_of, login
 
 ADMIN, CONSULTANT, COLLEAGUE = ("root", "admin-pass-123"), ("maria", "maria-pass-123"), ("ivan", "ivan-pass-1234")
 PERSON = Address("telegram", "987654321")
@@ -49,19 +49,6 @@ async def setup(config: Config, database: Database) -> AsyncIterator[Setup]:
 
 def client(setup: Setup) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=setup.app, base_url="http://testserver")
-
-
-async def login(http: httpx.AsyncClient, name: str, password: str) -> httpx.Response:
-    form = await http.get("/console/login")
-    token = re.search(r'name="login_token" value="([^"]+)"', form.text)
-    assert token is not None
-    return await http.post("/console/login", data={"login_token": token.group(1), "name": name, "password": password})
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found is not None
-    return found.group(1)
 
 
 async def open_ticket(setup: Setup, text: str, language: str = "en", address: Address = PERSON) -> int:

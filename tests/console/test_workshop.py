@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.app import build_engine
 from bot.config import Config
+from bot.core.actions import Action
+from bot.core.handoff import Desk
+from bot.i18n import I18n
 from bot.reload import Reloader
-from bot.webconsole import kb_files
+from bot.storage.database import Database
+from bot.storage.desk import SqlDesk
+from bot.storage.models import Unanswered
+from bot.storage.staff import Role, SqlStaff
+from bot.web import create_app
+from bot.webconsole import auth, kb_files
+from bot.webconsole.app import build_console, routes
 from tests.conftest import ROOT
+from tests.console.helpers import csrf_of, login
 
 ENTRY_FILE = """topic: demo
 # a comment an admin wrote
@@ -69,3 +81,52 @@ async def test_a_failed_validation_keeps_the_old_knowledge_base_serving(config: 
     health.write_text((ROOT / "knowledge" / "health.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     assert not [p for p in await reloader.reload() if p.error]
     assert engine.understander is not before
+
+
+async def test_an_unanswered_question_added_as_a_paraphrase_is_answered_after_the_reload(
+    config: Config, tmp_path: Path
+) -> None:
+    folder = tmp_path / "knowledge"
+    shutil.copytree(ROOT / "knowledge", folder)
+    config = replace(
+        config,
+        base_dir=tmp_path,
+        bot=replace(config.bot, knowledge_dir=str(folder), database_url=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"),
+        classifier=replace(config.classifier, cache_dir=str(tmp_path / "cache")),
+    )
+    question = "who covers the bill when a foreigner sees a doctor here"
+    engine = build_engine(config)
+    assert engine.understand(question).action is not Action.ANSWER
+    database = Database(config.database_url)
+    await database.upgrade()
+    try:
+        async with database.sessions.begin() as session:
+            session.add(Unanswered(text=question, language="en", score=0.12))
+        desk = Desk(SqlDesk(database), I18n(config.bot.languages, config.translations_path), config.handoff)
+        console = await build_console(config, database, desk, Reloader(config, engine))
+        await SqlStaff(database).set_staff("root", Role.ADMIN, auth.hash_password("admin-pass-123"), ("en",))
+        transport = httpx.ASGITransport(app=create_app(lambda: True, routes(console)))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            await login(http, "root", "admin-pass-123")
+            listed = await http.get("/console/admin/unanswered")
+            assert question in listed.text
+            [question_id] = re.findall(r'name="question" value="(\d+)"', listed.text)
+            health = folder / "health.yaml"
+            added = await http.post(
+                "/console/admin/unanswered/add",
+                data={
+                    "csrf": csrf_of(listed),
+                    "entry": "health-insurance-obligatory",
+                    "digest": kb_files.digest(health.read_text(encoding="utf-8")),
+                    "question": question_id,
+                },
+                follow_redirects=True,
+            )
+            assert "The questions are added to the entry, validated and reloaded." in added.text
+            assert question not in added.text  # it left the list
+        assert f"        - {question}\n" in health.read_text(encoding="utf-8")
+        understood = engine.understand(question)
+        assert (understood.action, understood.entry) == (Action.ANSWER, "health-insurance-obligatory")
+        assert (await console.staff.audit_log())[0].action == "kb add paraphrases"
+    finally:
+        await database.close()
