@@ -91,7 +91,7 @@ def test_a_console_chat_ticket_is_worked_to_its_reply_in_chromium(browser: WebDr
     OUTPUT.mkdir(exist_ok=True)
     wait = WebDriverWait(browser, 20)
     log_in(browser, url, "maria", "wrong-password")
-    assert "Wrong name or password." in browser.page_source
+    wait.until(lambda d: "Wrong name or password." in d.page_source)  # the refused form has loaded
     log_in(browser, url, "maria", "maria-password-1")
     wait.until(lambda d: d.current_url.endswith("/console/queue"))
     browser.get(f"{url}/console/admin/figures")
