@@ -41,6 +41,15 @@ def command(parent: Subcommands, name: str, text: str, common: argparse.Argument
     return parent.add_parser(name, help=text, description=text, parents=[common])
 
 
+def language_list(given: str, configured: tuple[str, ...]) -> tuple[str, ...]:
+    """A --languages value ('bg,ru,en'): at least one code, each a configured language."""
+    languages = tuple(code.strip() for code in given.split(",") if code.strip())
+    unknown = [code for code in languages if code not in configured]
+    if not languages or unknown:
+        raise UsageError(f"--languages: {', '.join(unknown) or 'none given'}; configured: {', '.join(configured)}")
+    return languages
+
+
 def positive(text: str) -> int:
     value = int(text)
     if value < 1:

@@ -5,17 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import re
 import sys
 
 from bot.app import Maintenance, open_runtime
-from bot.cli_args import Subcommands, UsageError
+from bot.cli_args import Subcommands, UsageError, language_list
 from bot.cli_args import command as declare
 from bot.config import Config, ConfigError
+from bot.core.handoff import NAME_RULE, valid_name
 from bot.storage.staff import Role, SqlStaff
 from bot.tables import format_table
-
-_NAME = re.compile(r"^[\w.@-]{1,64}$")
 
 
 def add_parsers(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -52,23 +50,12 @@ def _password(from_stdin: bool) -> str:
         raise UsageError(str(exc)) from exc
 
 
-def _languages(config: Config, given: str | None) -> tuple[str, ...]:
-    if given is None:
-        return config.bot.languages
-    languages = tuple(code.strip() for code in given.split(",") if code.strip())
-    unknown = [code for code in languages if code not in config.bot.languages]
-    if not languages or unknown:
-        raise UsageError(
-            f"--languages: {', '.join(unknown) or 'none given'}; configured: {', '.join(config.bot.languages)}"
-        )
-    return languages
-
-
 async def _staff(config: Config, args: argparse.Namespace) -> str:
-    if args.staff_command != "list" and not _NAME.match(args.name):
-        raise UsageError(f"'{args.name}': a name is letters, digits, '.', '-', '_' or '@'")
+    if args.staff_command != "list" and not valid_name(args.name):
+        raise UsageError(f"'{args.name}': {NAME_RULE}")
     hashed = _password(args.password_stdin) if args.staff_command != "list" else ""
-    languages = _languages(config, getattr(args, "languages", None))
+    given = getattr(args, "languages", None)
+    languages = config.bot.languages if given is None else language_list(given, config.bot.languages)
     reading = args.staff_command == "list"
     runtime = await open_runtime(
         config, with_engine=False, maintenance=Maintenance.CHECK if reading else Maintenance.MIGRATE

@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
-import re
 import sys
 
 from bot.app import Maintenance, Runtime, open_runtime
-from bot.cli_args import Subcommands, UsageError
+from bot.cli_args import Subcommands, UsageError, language_list
 from bot.cli_args import command as declare
 from bot.config import Config
-from bot.core.handoff import ConsultantInfo, Desk, TicketInfo
+from bot.core.handoff import NAME_RULE, ConsultantInfo, Desk, TicketInfo, ticket_age, valid_name
 from bot.core.tickets import DeskError, TicketStatus
 from bot.tables import format_table
-
-_NAME = re.compile(r"^[\w.@-]{1,64}$")
 
 
 def add_parsers(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -63,11 +59,6 @@ def add_parsers(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     reply.add_argument("id", type=int, help="the ticket number")
     reply.add_argument("--as", dest="as_name", required=True, metavar="NAME", help="the consultant answering")
     reply.add_argument("text", nargs="+", help="the answer, or '-' to read it from standard input")
-
-
-def _age(ticket: TicketInfo) -> str:
-    minutes = int((dt.datetime.now(dt.UTC) - ticket.created_at).total_seconds() // 60)
-    return f"{minutes // 1440}d{minutes % 1440 // 60}h" if minutes >= 1440 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 def _flags(desk: Desk, ticket: TicketInfo) -> list[str]:
@@ -114,7 +105,7 @@ async def _list(runtime: Runtime, args: argparse.Namespace) -> str:
             t.priority,
             t.status,
             t.consultant or "-",
-            _age(t),
+            ticket_age(t),
             " ".join(_flags(desk, t)),
         ]
         for t in tickets
@@ -158,14 +149,9 @@ async def _queue_action(runtime: Runtime, args: argparse.Namespace) -> str:
 async def _consultant(runtime: Runtime, args: argparse.Namespace, config: Config) -> str:
     store = runtime.desk_store
     if args.consultant_command == "add":
-        if not _NAME.match(args.name):
-            raise UsageError(f"'{args.name}': a name is letters, digits, '.', '-', '_' or '@'")
-        languages = tuple(code.strip() for code in args.languages.split(",") if code.strip())
-        unknown = [code for code in languages if code not in config.bot.languages]
-        if not languages or unknown:
-            raise UsageError(
-                f"--languages: {', '.join(unknown) or 'none given'}; configured: {', '.join(config.bot.languages)}"
-            )
+        if not valid_name(args.name):
+            raise UsageError(f"'{args.name}': {NAME_RULE}")
+        languages = language_list(args.languages, config.bot.languages)
         await store.add_consultant(ConsultantInfo(args.name, languages, args.telegram_id, args.display_name))
         return f"consultant {args.name} added ({', '.join(languages)})"
     if args.consultant_command == "list":

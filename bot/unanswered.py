@@ -3,7 +3,6 @@ the admins' list of what to add next, shared by `kb unanswered` and the console'
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,10 +33,6 @@ class Group:
     def fits_entry(self) -> bool:
         """Close enough to its nearest entry to be more of that entry's wording, not a new entry."""
         return self.similarity >= PARAPHRASE_SIMILARITY
-
-    @property
-    def newest_at(self) -> dt.datetime:
-        return self.newest.at
 
 
 def group(questions: list[UnansweredQuestion], understanding: Understander) -> list[Group] | None:

@@ -8,6 +8,7 @@ handed to the store, which writes it to the outbox in the same transaction as th
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -26,6 +27,19 @@ from bot.types import Address, Button
 REASONS = ("asked_human", "low_confidence", "high_risk", "negative_feedback")
 QUESTION_MAX_AGE = dt.timedelta(hours=1)
 QUOTED_MAX = 300
+_NAME = re.compile(r"^[\w.@-]{1,64}$")
+NAME_RULE = "a name is letters, digits, '.', '-', '_' or '@'"
+
+
+def valid_name(name: str) -> bool:
+    """A consultant's or staff member's name: what they log in and act under."""
+    return bool(_NAME.match(name))
+
+
+def ticket_age(ticket: TicketInfo, now: dt.datetime | None = None) -> str:
+    """How long a ticket has waited: '3h05m', '2d4h'."""
+    minutes = int(((now or dt.datetime.now(dt.UTC)) - ticket.created_at).total_seconds() // 60)
+    return f"{minutes // 1440}d{minutes % 1440 // 60}h" if minutes >= 1440 else f"{minutes // 60}h{minutes % 60:02d}m"
 
 
 def local_moment(moment: dt.datetime, zone: dt.tzinfo, language: str) -> str:

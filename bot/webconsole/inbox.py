@@ -4,14 +4,13 @@ pseudonym only."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from bot.core.handoff import TicketInfo
+from bot.core.handoff import TicketLine, ticket_age
 from bot.core.tickets import DeskError, TicketStatus
 from bot.webconsole.app import HEADERS, Console, Who, form_of, go, page, refused
 
@@ -30,11 +29,6 @@ ATTACHMENT = re.compile(
     re.S,
 )
 STATUSES = [s.value for s in TicketStatus]
-
-
-def age(ticket: TicketInfo, now: dt.datetime | None = None) -> str:
-    minutes = int(((now or dt.datetime.now(dt.UTC)) - ticket.created_at).total_seconds() // 60)
-    return f"{minutes // 1440}d {minutes % 1440 // 60}h" if minutes >= 1440 else f"{minutes // 60}h {minutes % 60:02d}m"
 
 
 async def home(_console: Console, _request: Request, _who: Who) -> Response:
@@ -62,7 +56,7 @@ async def _rows(console: Console, who: Who, chosen: dict[str, str]) -> str:
     rows = [
         {
             "ticket": t,
-            "age": age(t),
+            "age": ticket_age(t),
             "overdue": console.desk.overdue(t),
             "preview": previews.get(t.id, "")[:PREVIEW],
         }
@@ -88,13 +82,13 @@ async def queue_rows(console: Console, request: Request, who: Who) -> Response:
     return HTMLResponse(rows, headers=headers)
 
 
-def _lines(lines: list[object]) -> list[dict[str, object]]:
+def _lines(lines: list[TicketLine]) -> list[dict[str, object]]:
+    """Each line with the kind of attachment the person sent, if any, apart from its caption."""
     shown = []
     for line in lines:
-        text = str(getattr(line, "text", ""))
-        media = ATTACHMENT.match(text) if getattr(line, "author", "") == "user" else None
+        media = ATTACHMENT.match(line.text) if line.author == "user" else None
         shown.append(
-            {"line": line, "media": media.group(1) if media else None, "text": media.group(3) if media else text}
+            {"line": line, "media": media.group(1) if media else None, "text": media.group(3) if media else line.text}
         )
     return shown
 
@@ -116,7 +110,7 @@ async def _ticket_page(
         "ticket.html",
         status=status,
         ticket=ticket,
-        lines=_lines(list(lines)),
+        lines=_lines(lines),
         earlier=earlier,
         colleagues=colleagues,
         canned=canned,

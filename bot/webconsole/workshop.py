@@ -4,11 +4,12 @@ and what to do with them, the figures, canned replies, staff and the audit log. 
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bot.core.handoff import NAME_RULE, valid_name
+from bot.core.knowledge import Problem
 from bot.core.tickets import DeskError
 from bot.storage.staff import Role
 from bot.unanswered import group
@@ -24,7 +25,6 @@ DONE = {
     "staff": "Staff updated.",
 }
 MARKS = {"new_entry": "needs a new entry", "out_of_scope": "out of scope"}
-NAME = re.compile(r"^[\w.@-]{1,64}$")
 
 
 def _done(request: Request) -> str:
@@ -62,16 +62,21 @@ async def reload(console: Console, request: Request, who: Who) -> Response:
     errors = [p for p in problems if p.error]
     await console.staff.audit(who.name, "kb reload", "knowledge", f"{len(errors)} error(s)")
     if errors:
-        return page(
+        return _invalid(
             console,
             request,
             who,
-            "refused.html",
-            status=409,
-            message="The files do not validate: the bot goes on answering from the knowledge base it had.",
-            problems=errors,
+            "The files do not validate: the bot goes on answering from the knowledge base it had.",
+            errors,
         )
     return go("/admin/knowledge", "reloaded")
+
+
+def _invalid(
+    console: Console, request: Request, who: Who, message: str, errors: list[Problem], diff: str = ""
+) -> Response:
+    """The page for a knowledge base that did not validate: what was kept, every error with its file and line."""
+    return page(console, request, who, "refused.html", status=409, message=message, problems=errors, diff=diff)
 
 
 async def unanswered(console: Console, request: Request, who: Who) -> Response:
@@ -125,16 +130,7 @@ async def add_paraphrases(console: Console, request: Request, who: Who) -> Respo
     if errors:  # the edit broke the files: put the file back as it was, and say so
         path.write_text(before, encoding="utf-8")
         await console.reloader.reload()
-        return page(
-            console,
-            request,
-            who,
-            "refused.html",
-            status=409,
-            message="The edit did not validate and was undone.",
-            problems=errors,
-            diff=diff,
-        )
+        return _invalid(console, request, who, "The edit did not validate and was undone.", errors, diff)
     await console.users.mark_unanswered([q.id for q in chosen], "added")
     await console.staff.audit(who.name, "kb add paraphrases", entry, f"{added} paraphrase(s) into {path.name}")
     return go("/admin/unanswered", "added")
@@ -231,8 +227,8 @@ async def add_staff(console: Console, request: Request, who: Who) -> Response:
     form = await form_of(request)
     name, role = str(form.get("name", "")).strip(), str(form.get("role", ""))
     languages = tuple(code for code in form.getlist("languages") if code in console.config.bot.languages)
-    if not NAME.match(name) or role not in {r.value for r in Role}:
-        return refused(console, request, who, 400, "A name is letters, digits, '.', '-', '_' or '@'; choose a role.")
+    if not valid_name(name) or role not in {r.value for r in Role}:
+        return refused(console, request, who, 400, f"{NAME_RULE.capitalize()}; choose a role.")
     try:
         hashed = auth.hash_password(str(form.get("password", "")))
         await console.staff.set_staff(name, Role(role), hashed, languages or console.config.bot.languages)
