@@ -16,8 +16,10 @@ from bot.config import BotSection, ClassifierSection, Config
 from bot.core.embeddings import EmbeddingStore, EncoderUnavailable
 from bot.core.encoder import Encoder, WorkerEncoder
 from bot.core.engine import Engine
+from bot.core.event_chat import local_clock
 from bot.core.handoff import Desk
 from bot.core.knowledge import load_knowledge
+from bot.core.outreach import OutreachStore
 from bot.core.semantic import SemanticModel
 from bot.core.state import UserStore
 from bot.core.understanding import Understander
@@ -75,8 +77,11 @@ def understander(config: Config, progress: bool = True) -> Understander:
     )
 
 
-def build_engine(config: Config, store: UserStore | None = None, desk: Desk | None = None) -> Engine:
-    return Engine(understander(config), config.bot, store, desk)
+def build_engine(
+    config: Config, store: UserStore | None = None, desk: Desk | None = None, outreach: OutreachStore | None = None
+) -> Engine:
+    clock = local_clock(config.handoff.timezone)
+    return Engine(understander(config), config.bot, store, desk, outreach, clock)
 
 
 class Maintenance(enum.Enum):
@@ -113,6 +118,7 @@ async def open_runtime(
     from bot.storage.database import Database, head_revision
     from bot.storage.desk import SqlDesk
     from bot.storage.outbox import SqlOutbox
+    from bot.storage.outreach import SqlOutreach
     from bot.storage.users import SqlUserStore
 
     database = Database(config.database_url)
@@ -133,7 +139,7 @@ async def open_runtime(
         raise
     desk_store = SqlDesk(database)
     desk = Desk(desk_store, I18n(config.bot.languages, config.translations_path), config.handoff)
-    engine = build_engine(config, SqlUserStore(database), desk) if with_engine else None
+    engine = build_engine(config, SqlUserStore(database), desk, SqlOutreach(database)) if with_engine else None
     return Runtime(database, desk_store, desk, SqlOutbox(database, owner), engine)
 
 

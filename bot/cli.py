@@ -1,5 +1,5 @@
-"""The `migrant-bot` command: run, chat, ask, kb, db, eval, the desk's consultant and queue commands, and the
-web console's console and staff commands.
+"""The `migrant-bot` command: run, chat, ask, kb, db, eval, the desk's consultant and queue commands, the
+web console's console and staff commands, and the organisers' events and broadcast commands.
 
 Heavy imports (the database layer) happen inside the commands that need them, so `migrant-bot ask` stays fast.
 Every error a person can fix is printed as one line without a traceback (unless --debug), with its exit code:
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot import console_cli, desk_cli, kb_cli, logs
+from bot import console_cli, desk_cli, kb_cli, logs, outreach_cli
 from bot.app import NotMigrated, build_engine, open_runtime
 from bot.cli_args import Subcommands, UsageError, common_options, positive
 from bot.cli_args import command as declare
@@ -90,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 
     desk_cli.add_parsers(commands, common)
     console_cli.add_parsers(commands, common)
+    outreach_cli.add_parsers(commands, common)
 
     evaluate = command(commands, "eval", "measure accuracy on a labelled JSONL file")
     evaluate.add_argument("file", type=Path)
@@ -248,6 +249,8 @@ COMMANDS = {
     "queue": desk_cli.run,
     "console": console_cli.run,
     "staff": console_cli.run,
+    "events": outreach_cli.run,
+    "broadcast": outreach_cli.run,
 }
 
 

@@ -68,13 +68,16 @@ class Dispatcher:
         return sum(await asyncio.gather(*(self._deliver_chat(sender, items) for items in chats.values())))
 
     async def run(self, stop: asyncio.Event, interval: float = 1.0, chat_id: str | None = None) -> None:
+        """One loop per channel, side by side: a long broadcast on one service does not hold up another."""
+        await asyncio.gather(*(self._run_channel(channel, stop, interval, chat_id) for channel in self._senders))
+
+    async def _run_channel(self, channel: str, stop: asyncio.Event, interval: float, chat_id: str | None) -> None:
         while not stop.is_set():
-            for channel in self._senders:
-                try:
-                    while await self.deliver_once(channel, chat_id) > 0:
-                        pass
-                except Exception:  # a dispatcher must outlive one bad round; the rows stay leased, then retry
-                    log.exception("outbox round on %s failed", channel)
+            try:
+                while await self.deliver_once(channel, chat_id) > 0 and not stop.is_set():
+                    pass
+            except Exception:  # a dispatcher must outlive one bad round; the rows stay leased, then retry
+                log.exception("outbox round on %s failed", channel)
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval)
             except TimeoutError:

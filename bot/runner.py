@@ -1,5 +1,6 @@
-"""`migrant-bot run`: every enabled channel, the intake, the outbox dispatcher and the HTTP app (with the web
-console under /console unless `[console] enabled = false`; SIGHUP reloads the knowledge base if it validates).
+"""`migrant-bot run`: every enabled channel, the intake, the outbox dispatcher, the event reminders and the HTTP
+app (with the web console under /console unless `[console] enabled = false`; SIGHUP reloads the knowledge base if
+it validates).
 
 The HTTP app starts first, so that /healthz can say 503 while the chat services are still being reached: a
 service that cannot be reached at start is tried again with backoff, one log line per attempt, until it answers
@@ -31,7 +32,9 @@ from bot.delivery import Sender
 from bot.dispatch import Dispatcher
 from bot.intake import Intake, Receiver
 from bot.reload import Reloader
+from bot.reminders import Reminders
 from bot.storage.inbox import SqlInbox
+from bot.storage.outreach import SqlOutreach
 from bot.web import create_app
 
 log = logging.getLogger(__name__)
@@ -171,6 +174,8 @@ async def _start(
     senders: dict[str, Sender] = dict(parts.receivers)
     dispatcher = Dispatcher(runtime.outbox, senders, config.handoff.delivery_attempts)
     parts.tasks.append(asyncio.create_task(dispatcher.run(stop)))
+    reminders = Reminders(engine, SqlOutreach(runtime.database), runtime.outbox, config.bot.default_language)
+    parts.tasks.append(asyncio.create_task(reminders.run(stop)))
     parts.tasks.append(asyncio.create_task(intake.run(stop)))
     parts.tasks.extend(asyncio.create_task(channel.run(intake, stop)) for channel in parts.channels)
     return intake

@@ -83,6 +83,7 @@ class Outbound:
     text: str
     buttons: tuple[Button, ...] = field(default_factory=tuple)
     language: str = "en"
+    bulk: bool = False  # a broadcast's or a reminder's: it waits for the service's pace, a conversation does not
 
 
 Handler = Callable[[Inbound], Awaitable[list[Outbound]]]

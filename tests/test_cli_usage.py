@@ -50,12 +50,12 @@ def test_version_and_options_after_the_command(toml: Path, capsys: pytest.Captur
 
 def test_db_upgrade_says_what_it_did_and_db_current_where_it_is(toml: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "--config", str(toml), "db", "current")
-    assert code == 0 and out.startswith("the database is empty; the latest revision is 0008")
-    assert cli(capsys, "--config", str(toml), "db", "upgrade")[1] == "created the database's tables, at revision 0008\n"
+    assert code == 0 and out.startswith("the database is empty; the latest revision is 0009")
+    assert cli(capsys, "--config", str(toml), "db", "upgrade")[1] == "created the database's tables, at revision 0009\n"
     assert cli(capsys, "db", "upgrade", "--config", str(toml))[1] == (
-        "the database is already at the latest revision (0008)\n"
+        "the database is already at the latest revision (0009)\n"
     )
-    assert cli(capsys, "--config", str(toml), "db", "current")[1] == "at revision 0008 (the latest)\n"
+    assert cli(capsys, "--config", str(toml), "db", "current")[1] == "at revision 0009 (the latest)\n"
 
 
 def test_a_read_only_command_on_an_empty_database_says_what_to_do(
@@ -63,7 +63,7 @@ def test_a_read_only_command_on_an_empty_database_says_what_to_do(
 ) -> None:
     code, out, err = cli(capsys, "--config", str(toml), "queue", "list")
     assert (code, out) == (1, "")
-    assert err == ("migrant-bot: the database is at revision (none: empty), not 0008: run `migrant-bot db upgrade`\n")
+    assert err == ("migrant-bot: the database is at revision (none: empty), not 0009: run `migrant-bot db upgrade`\n")
 
 
 @pytest.mark.parametrize(

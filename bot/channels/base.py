@@ -57,3 +57,4 @@ class ChannelPlugin:
     name: str
     enabled: Callable[[Config], bool]
     configure: Callable[[Config, Mapping[str, str]], Factory]  # reads settings and secrets; ConfigError if wrong
+    max_length: int  # its channel's longest text, which a broadcast's texts are checked against

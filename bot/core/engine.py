@@ -7,16 +7,21 @@ commands, button presses, the consultants' desk and the conversation log.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
 from bot.config import BotSection
 from bot.core.actions import Action
+from bot.core.event_chat import EventChat, local_clock
 from bot.core.handoff import Desk
 from bot.core.knowledge import Status
+from bot.core.outreach import OutreachStore
 from bot.core.payloads import (
     AskConsultant,
     ChooseLanguage,
+    EventButton,
+    EventList,
     Feedback,
     HandoffReason,
     NoneOfThese,
@@ -26,6 +31,8 @@ from bot.core.payloads import (
     ShowEntry,
     ShowTopic,
     StatusAnswer,
+    SubscribeCity,
+    SubscribeTopic,
     TopicMenu,
     unpack,
 )
@@ -67,10 +74,15 @@ class Engine:
         bot: BotSection,
         store: UserStore | None = None,
         desk: Desk | None = None,
+        outreach: OutreachStore | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
+        """`outreach`: subscriptions and event sign-ups (none: no /events); `clock`: local now, for events."""
         self.bot = bot
         self.store = store
         self.desk = desk
+        self.outreach = outreach
+        self.clock = clock or local_clock("Europe/Sofia")
         self.use(understander)
         self._command_table = self._commands()
 
@@ -82,6 +94,7 @@ class Engine:
         self.knowledge = understander.knowledge
         self.replies = understander.replies
         self.status = understander.status
+        self.events = EventChat(understander.events, self.outreach, self.clock) if self.outreach else None
 
     def understand(
         self, text: str, chosen: str | None = None, previous: str | None = None, hint: str | None = None
@@ -272,6 +285,8 @@ class Engine:
             case SetStatus(status):
                 await store.set_legal_status(address, status.value if status is not None else None)
                 return self.status.saved(language, status) if status is not None else self.status.cleared(language)
+            case EventList() | EventButton() | SubscribeCity() | SubscribeTopic() if self.events is not None:
+                return await self.events.press(address, language, payload)
         return None
 
     async def _attachment(self, inbound: Inbound, state: UserState, caption: str) -> list[Outbound]:
@@ -332,7 +347,19 @@ class Engine:
         }
         if self.desk is not None:
             commands |= {"/consultant": self._ask_consultant, "/cancel": self._cancel}
+        if self.outreach is not None:
+            commands |= {
+                "/events": lambda store, address, state, language: self._event_chat().events(address, language),
+                "/subscribe": lambda store, address, state, language: _done(self._event_chat().subscribe(language)),
+                "/unsubscribe": lambda store, address, state, language: self._event_chat().unsubscribe(
+                    address, language
+                ),
+            }
         return commands
+
+    def _event_chat(self) -> EventChat:
+        assert self.events is not None
+        return self.events
 
     async def _forget(self, store: UserStore, address: Address, state: UserState, language: str) -> Message:
         await store.forget(address)

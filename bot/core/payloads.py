@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.core.knowledge import Status
+from bot.core.outreach import ANY
 
 MAX_BYTES = 64  # Telegram's limit for callback data
 UNKNOWN_STATUS = "-"  # "I don't know / I'd rather not say", or no status
@@ -35,11 +36,14 @@ class Payload:
 
     TAG: ClassVar[str]
 
+    def tag(self) -> str:
+        return self.TAG
+
     def fields(self) -> tuple[str, ...]:
         return ()
 
     def pack(self) -> str:
-        packed = ":".join((self.TAG, *self.fields()))
+        packed = ":".join((self.tag(), *self.fields()))
         if len(packed.encode()) > MAX_BYTES:
             raise PayloadTooLong(f"button payload {packed!r} is longer than {MAX_BYTES} bytes")
         return packed
@@ -153,6 +157,62 @@ class SetStatus(Payload):
         return (_status_code(self.status),)
 
 
+class EventAct(enum.Enum):
+    """What a button on an event does; its value is the payload's tag."""
+
+    SHOW = "ev"
+    ATTEND = "ea"  # "I'll come"
+    REMIND = "er"  # "Remind me"
+    CANCEL = "ex"  # give up the place and the reminders
+
+
+@dataclass(frozen=True)
+class EventList(Payload):
+    TAG: ClassVar[str] = "el"
+
+
+@dataclass(frozen=True)
+class EventButton(Payload):
+    """A button on one event; its tag says which act."""
+
+    TAG: ClassVar[str] = "ev"
+    act: EventAct
+    event: str
+
+    def tag(self) -> str:
+        return self.act.value
+
+    def fields(self) -> tuple[str, ...]:
+        return (self.event,)
+
+
+@dataclass(frozen=True)
+class SubscribeCity(Payload):
+    """/subscribe's first answer: a city id, or None for any city."""
+
+    TAG: ClassVar[str] = "sc"
+    city: str | None
+
+    def fields(self) -> tuple[str, ...]:
+        return (self.city or ANY,)
+
+
+@dataclass(frozen=True)
+class SubscribeTopic(Payload):
+    """/subscribe's second answer: the city chosen before and a topic id, or None for all topics."""
+
+    TAG: ClassVar[str] = "sb"
+    city: str | None
+    topic: str | None
+
+    def fields(self) -> tuple[str, ...]:
+        return (self.city or ANY, self.topic or ANY)
+
+
+def _any(value: str) -> str | None:
+    return None if value == ANY else value
+
+
 def _read(tag: str, fields: list[str]) -> Payload | None:
     match tag, fields:
         case "e", [entry] if entry:
@@ -179,6 +239,14 @@ def _read(tag: str, fields: list[str]) -> Payload | None:
             return RememberStatus(Status(STATUSES[code]))
         case "st", [code] if code in STATUSES:
             return SetStatus(STATUSES[code])
+        case "el", []:
+            return EventList()
+        case ("ev" | "ea" | "er" | "ex") as act, [event] if event:
+            return EventButton(EventAct(act), event)
+        case "sc", [city] if city:
+            return SubscribeCity(_any(city))
+        case "sb", [city, topic] if city and topic:
+            return SubscribeTopic(_any(city), _any(topic))
     return None
 
 

@@ -15,6 +15,7 @@ from bot.core.knowledge import KnowledgeBase, Status
 from bot.core.payloads import (
     AskConsultant,
     ChooseLanguage,
+    EventList,
     Feedback,
     HandoffReason,
     NoneOfThese,
@@ -179,8 +180,10 @@ class Replies:
         return Message(text, self.topic_buttons(language))
 
     def topics(self, language: str) -> Message:
+        """The topics, and the info sessions where the knowledge base announces any."""
         _ = self._(language)
-        return Message(_("Choose a topic:"), self.topic_buttons(language))
+        events = (Button(_("Info sessions"), EventList().pack()),) if self.knowledge.cities else ()
+        return Message(_("Choose a topic:"), self.topic_buttons(language) + events)
 
     def topic(self, language: str, topic_id: str) -> Message:
         topic = self.knowledge.topics[topic_id]
@@ -214,7 +217,9 @@ class Replies:
                 "/language: change the language\n/status: your status, if answers should fit it\n"
                 "/privacy: what we keep\n/forget: erase your data\n\n"
                 "If you are in danger, call 112."
-            ),
+            )
+            + "\n\n"
+            + _("/events: info sessions\n/subscribe: their announcements\n/unsubscribe: stop them"),
             self.topic_buttons(language),
         )
 
@@ -229,6 +234,9 @@ class Replies:
             ("consultant", _("Ask a person")),
             ("cancel", _("Withdraw your question to a person")),
             ("status", _("Your status, for answers that depend on it")),
+            ("events", _("Info sessions")),
+            ("subscribe", _("Announcements of info sessions")),
+            ("unsubscribe", _("Stop all announcements and reminders")),
             ("privacy", _("What we keep about you")),
             ("forget", _("Erase your data")),
         ]
@@ -264,6 +272,11 @@ class Replies:
             + _(
                 "If you let me remember your status in law, it is kept too, until you change it with /status "
                 "or erase everything with /forget."
+            )
+            + " "
+            + _(
+                "If you subscribe to announcements or sign up for an info session, that is kept as well, until "
+                "/unsubscribe, a cancel, or /forget."
             )
         )
 

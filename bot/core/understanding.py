@@ -17,7 +17,9 @@ from bot.config import BotSection, ClassifierSection
 from bot.core.actions import Action
 from bot.core.classifier import Classifier, Match, decide
 from bot.core.encoder import Encoder
+from bot.core.event_chat import EventReplies
 from bot.core.knowledge import KnowledgeBase
+from bot.core.knowledge.model import fallback_language
 from bot.core.language import Detection, LanguageDetector, foreign_samples
 from bot.core.replies import Message, Replies
 from bot.core.safety import SafetyCheck
@@ -104,6 +106,7 @@ class Understander:
         self.settings = classifier
         self.replies = Replies(knowledge, i18n, bot.languages)
         self.status = StatusReplies(i18n)
+        self.events = EventReplies(knowledge, i18n, fallback_language(bot.languages))
         self.safety = SafetyCheck(knowledge.crisis)
         self.smalltalk = SmallTalk(knowledge.smalltalk)
         self.classifier = Classifier(knowledge)

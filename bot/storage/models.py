@@ -123,7 +123,10 @@ class Outbox(Base):
     """Every message to a user that is not the immediate reply, written with the change that causes it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "channel", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "channel", "status", "next_attempt_at"),
+        Index("ix_outbox_broadcast", "broadcast_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(96), unique=True)  # idempotency: one key, one delivery
@@ -144,6 +147,8 @@ class Outbox(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)  # the service's id for the message
     receipt: Mapped[str | None] = mapped_column(String(12))  # what the service reported: delivered, seen, failed
+    priority: Mapped[int] = mapped_column(Integer, default=0)  # 0: a conversation's; higher waits (broadcasts)
+    broadcast_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Feedback(Base):
@@ -252,3 +257,45 @@ class ConsoleKey(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
+
+
+class Subscription(Base):
+    """What a person asked to be told about: a city (None: any) and topic ids, comma-separated ('': all)."""
+
+    __tablename__ = "subscriptions"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    city: Mapped[str | None] = mapped_column(String(48))
+    topics: Mapped[str] = mapped_column(String(400), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Registration(Base):
+    """A person's "I'll come" and "Remind me" for one event."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("user_id", "event_id", name="uq_registrations_user_event"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(48), index=True)
+    attending: Mapped[bool] = mapped_column(Boolean, default=False)
+    remind: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Broadcast(Base):
+    """An announcement: its text per language (JSON), its audience (JSON) and how far its sending went."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    texts: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))  # bot.storage.outreach.BroadcastStatus
+    fallback_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

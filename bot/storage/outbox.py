@@ -32,9 +32,10 @@ class OutboxItem:
     buttons: tuple[Button, ...]
     attempts: int
     ticket_id: int | None
+    priority: int = 0
 
     def outbound(self) -> Outbound:
-        return Outbound(self.address, self.text, self.buttons, self.language)
+        return Outbound(self.address, self.text, self.buttons, self.language, bulk=self.priority > 0)
 
 
 def buttons_json(buttons: tuple[Button, ...]) -> str:
@@ -43,8 +44,9 @@ def buttons_json(buttons: tuple[Button, ...]) -> str:
 
 def _item(row: Outbox) -> OutboxItem:
     buttons = tuple(Button(label, payload) for label, payload in json.loads(row.buttons or "[]"))
+    address = Address(row.channel, row.chat_id)
     return OutboxItem(
-        row.id, row.key, Address(row.channel, row.chat_id), row.language, row.text, buttons, row.attempts, row.ticket_id
+        row.id, row.key, address, row.language, row.text, buttons, row.attempts, row.ticket_id, row.priority or 0
     )
 
 
@@ -53,8 +55,9 @@ class SqlOutbox:
         self._db = database
         self.owner = owner
 
-    async def add(self, message: Outbound, key: str) -> bool:
-        """Queue a message that could not be sent at once; False if `key` was queued before."""
+    async def add(self, message: Outbound, key: str, priority: int = 0) -> bool:
+        """Queue a message (one that could not be sent at once, a reminder); False if `key` was queued before.
+        A higher `priority` number waits behind the conversations' messages."""
         insert = postgresql.insert if self._db.engine.dialect.name == "postgresql" else sqlite.insert
         async with self._db.sessions.begin() as session:
             user_id = await session.scalar(
@@ -74,13 +77,15 @@ class SqlOutbox:
                     attempts=0,
                     next_attempt_at=utcnow(),
                     created_at=utcnow(),
+                    priority=priority,
                 )
                 .on_conflict_do_nothing(index_elements=["key"])
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]  # CursorResult of an INSERT has rowcount
 
     async def claim(self, channel: str, limit: int = 20, chat_id: str | None = None) -> list[OutboxItem]:
-        """Take at most `limit` due messages of a channel (of one chat) for this process, oldest first."""
+        """Take at most `limit` due messages of a channel (of one chat) for this process: the conversations'
+        first, then broadcasts and reminders, each oldest first."""
         now = utcnow()
         due = and_(
             Outbox.channel == channel,
@@ -91,7 +96,7 @@ class SqlOutbox:
         )
         if chat_id is not None:
             due = and_(due, Outbox.chat_id == chat_id)
-        chosen = claimed_ids(self._db, select(Outbox.id).where(due).order_by(Outbox.id).limit(limit))
+        chosen = claimed_ids(self._db, select(Outbox.id).where(due).order_by(Outbox.priority, Outbox.id).limit(limit))
         statement = (
             update(Outbox)
             .where(Outbox.id == chosen.c.id, due)

@@ -19,6 +19,8 @@ from bot.storage.models import (
     Event,
     Feedback,
     Outbox,
+    Registration,
+    Subscription,
     Ticket,
     TicketMessage,
     Unanswered,
@@ -265,6 +267,8 @@ class SqlUserStore:
                 delete(Outbox).where(Outbox.channel == address.channel, Outbox.chat_id == address.chat_id)
             )
             await session.execute(delete(Feedback).where(Feedback.user_id == user.id))
+            await session.execute(delete(Subscription).where(Subscription.user_id == user.id))
+            await session.execute(delete(Registration).where(Registration.user_id == user.id))
             await session.delete(user)
         await self._db.erase_traces()
 

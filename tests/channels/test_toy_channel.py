@@ -77,7 +77,7 @@ def toy_plugin(channel: ToyChannel) -> ChannelPlugin:
 
         return build
 
-    return ChannelPlugin("toy", lambda config: True, configure)
+    return ChannelPlugin("toy", lambda config: True, configure, ToyChannel.max_length)
 
 
 async def test_a_channel_added_through_the_registry_chats_with_the_bot(tmp_path: Path) -> None:

@@ -22,12 +22,15 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
+from bot.pacing import Pace
 from bot.types import Address, Button, DeliveryError, Handler, Inbound, Outbound, Received, split_message
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
 MEDIA = ("photo", "voice", "audio", "video", "video_note", "sticker", "document", "animation", "location", "contact")
 API_CONNECTIONS = 16  # Bot API calls in flight at once: a few chats whose calls hang cannot hold them all
+MESSAGES_PER_SECOND = 30.0  # the Bot API's limit for one bot in all chats
+CHAT_INTERVAL = 1.0  # and, for broadcasts and reminders, one message per chat per second
 CALL_TIMEOUT = 5.0  # seconds to connect, to send a request and to read its answer; a hung call gives up then
 log = logging.getLogger(__name__)
 # `send` and `updates` call sendMessage and getUpdates through do_api_request on purpose (see there);
@@ -142,6 +145,7 @@ class TelegramChannel:
         self.bot = bot
         self._group_chat_id = group_chat_id
         self._group = group
+        self.pace = Pace(MESSAGES_PER_SECOND, CHAT_INTERVAL)
 
     # -- receiving --------------------------------------------------------------------------------------------
 
@@ -253,6 +257,7 @@ class TelegramChannel:
         Telegram's answer, which the bot never reads."""
         parts = split_message(html.escape(message.text, quote=False), self.max_length)
         for number, part in enumerate(parts):
+            await self.pace.wait(message.address.chat_id, message.bulk)
             request: dict[str, object] = {"chat_id": int(message.address.chat_id), "text": part, "parse_mode": "HTML"}
             if number == len(parts) - 1 and message.buttons:
                 request["reply_markup"] = keyboard(message.buttons)

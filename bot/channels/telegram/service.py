@@ -145,4 +145,4 @@ def configure(config: Config, env: Mapping[str, str]) -> Factory:
     return lambda runtime: TelegramService(config, runtime, connect(token, config.telegram.api_base_url), secret)
 
 
-PLUGIN = ChannelPlugin("telegram", lambda config: config.telegram.enabled, configure)
+PLUGIN = ChannelPlugin("telegram", lambda config: config.telegram.enabled, configure, TelegramChannel.max_length)

@@ -90,4 +90,4 @@ def configure(config: Config, env: Mapping[str, str]) -> Factory:
     return lambda runtime: ViberService(config, runtime, token)
 
 
-PLUGIN = ChannelPlugin("viber", lambda config: config.viber.enabled, configure)
+PLUGIN = ChannelPlugin("viber", lambda config: config.viber.enabled, configure, ViberChannel.max_length)

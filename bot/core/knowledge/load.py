@@ -9,7 +9,8 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from bot.core.knowledge.contacts import load_organisations, load_sources
 from bot.core.knowledge.entries import EntryReader
-from bot.core.knowledge.model import REVIEW_WARNING_DAYS, Entry, KnowledgeBase, Topic
+from bot.core.knowledge.events import CITIES_FILE, EVENTS_DIR, City, EventReader, InfoEvent, event_files, load_cities
+from bot.core.knowledge.model import REVIEW_WARNING_DAYS, Entry, KnowledgeBase, Topic, fallback_language
 from bot.core.knowledge.nodes import FileChecker, KnowledgeError, Problem, line_of
 from bot.core.knowledge.phrases import load_crisis, load_smalltalk, load_topics
 
@@ -19,7 +20,6 @@ ORGANISATIONS_FILE = "organisations.yaml"
 CRISIS_FILE = "crisis.yaml"
 SMALLTALK_FILE = "smalltalk.yaml"
 SPECIAL = (TOPICS_FILE, SOURCES_FILE, ORGANISATIONS_FILE, CRISIS_FILE, SMALLTALK_FILE)
-FALLBACK_LANGUAGE = "en"
 
 
 class _Reader:
@@ -48,7 +48,7 @@ def check_knowledge(
 ) -> tuple[KnowledgeBase, list[Problem]]:
     """Read the knowledge directory; return what loaded and every problem found."""
     reader = _Reader(directory, languages, today or dt.date.today())
-    fallback = FALLBACK_LANGUAGE if FALLBACK_LANGUAGE in languages else languages[0]
+    fallback = fallback_language(languages)
 
     checker, root = reader.checker(SOURCES_FILE)
     sources = load_sources(checker, root) if root is not None else {}
@@ -108,8 +108,29 @@ def check_knowledge(
             topics_checker.problem(node, f"topic '{topic_id}' has no file {topic_id}.yaml")
     reader.done(topics_checker)
     topics = {t: Topic(t, titles, tuple(by_topic[t])) for t, titles, _ in topic_list}
-    knowledge = KnowledgeBase(languages, topics, entries, organisations, sources, crisis, smalltalk, out_of_scope)
+    cities, events = _events(reader, set(topics), fallback)
+    knowledge = KnowledgeBase(
+        languages, topics, entries, organisations, sources, crisis, smalltalk, out_of_scope, cities, events
+    )
     return knowledge, reader.problems
+
+
+def _events(reader: _Reader, topics: set[str], fallback: str) -> tuple[dict[str, City], dict[str, InfoEvent]]:
+    """The cities and events of `events/`, if there is such a folder (a knowledge base may announce nothing)."""
+    files = event_files(reader.directory)
+    if not files and not (reader.directory / EVENTS_DIR).is_dir():
+        return {}, {}
+    checker, root = reader.checker(f"{EVENTS_DIR}/{CITIES_FILE}")
+    cities = load_cities(checker, root) if root is not None else {}
+    reader.done(checker)
+    events = EventReader(cities, topics, fallback)
+    for path in files:
+        checker = FileChecker(path, reader.languages, reader.today)
+        root = checker.parse()
+        if root is not None:
+            events.read(checker, root)
+        reader.done(checker)
+    return cities, events.events
 
 
 def _topic_file(
@@ -160,7 +181,7 @@ def declared_id(node: Node) -> str | None:
 def load_knowledge(directory: Path, languages: tuple[str, ...]) -> KnowledgeBase:
     """The knowledge base the bot runs on; refuses one with errors so nobody gets half an answer."""
     knowledge, problems = check_knowledge(directory, languages)
-    errors = [p for p in problems if p.error]
+    errors = [p for p in problems if p.error and p.blocks_bot]
     if errors:
         raise KnowledgeError(errors)
     return knowledge

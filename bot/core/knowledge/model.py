@@ -6,7 +6,15 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
+from bot.core.knowledge.events import City, InfoEvent
+
 REVIEW_WARNING_DAYS = 30
+FALLBACK_LANGUAGE = "en"
+
+
+def fallback_language(languages: tuple[str, ...]) -> str:
+    """The language a text written in only some languages falls back to: English where it is configured."""
+    return FALLBACK_LANGUAGE if FALLBACK_LANGUAGE in languages else languages[0]
 
 
 class Status(str, enum.Enum):
@@ -117,6 +125,12 @@ class KnowledgeBase:
     crisis: tuple[CrisisCategory, ...] = ()  # in priority order: the first that matches names the hotline
     smalltalk: tuple[SmallTalkKind, ...] = ()
     out_of_scope: tuple[str, ...] = ()  # examples of chatter the desk does not take
+    cities: dict[str, City] = field(default_factory=dict)
+    events: dict[str, InfoEvent] = field(default_factory=dict)
+
+    def upcoming(self, now: dt.datetime) -> list[InfoEvent]:
+        """What is announced at local time `now`: events not marked past that have not ended, soonest first."""
+        return sorted((e for e in self.events.values() if not e.past and e.end > now), key=lambda e: e.start)
 
     def due(self, today: dt.date) -> list[tuple[str, dt.date]]:
         """(entry or organisation id, review date) of what is due for review within REVIEW_WARNING_DAYS."""

@@ -26,6 +26,7 @@ class Problem:
     line: int
     message: str
     error: bool = True
+    blocks_bot: bool = True  # an error that also keeps the bot from loading the files (events.py has one that does not)
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {'' if self.error else 'warning: '}{self.message}"
