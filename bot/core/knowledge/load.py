@@ -108,29 +108,34 @@ def check_knowledge(
             topics_checker.problem(node, f"topic '{topic_id}' has no file {topic_id}.yaml")
     reader.done(topics_checker)
     topics = {t: Topic(t, titles, tuple(by_topic[t])) for t, titles, _ in topic_list}
-    cities, events = _events(reader, set(topics), fallback)
+    cities, events, problems = check_events(directory, languages, set(topics), reader.today)
+    reader.problems.extend(problems)
     knowledge = KnowledgeBase(
         languages, topics, entries, organisations, sources, crisis, smalltalk, out_of_scope, cities, events
     )
     return knowledge, reader.problems
 
 
-def _events(reader: _Reader, topics: set[str], fallback: str) -> tuple[dict[str, City], dict[str, InfoEvent]]:
-    """The cities and events of `events/`, if there is such a folder (a knowledge base may announce nothing)."""
-    files = event_files(reader.directory)
-    if not files and not (reader.directory / EVENTS_DIR).is_dir():
-        return {}, {}
+def check_events(
+    directory: Path, languages: tuple[str, ...], topics: set[str], today: dt.date
+) -> tuple[dict[str, City], dict[str, InfoEvent], list[Problem]]:
+    """The cities and events of `directory`/events/, if there is such a folder (a knowledge base may announce
+    nothing), and every problem found in them."""
+    reader = _Reader(directory, languages, today)
+    files = event_files(directory)
+    if not files and not (directory / EVENTS_DIR).is_dir():
+        return {}, {}, []
     checker, root = reader.checker(f"{EVENTS_DIR}/{CITIES_FILE}")
     cities = load_cities(checker, root) if root is not None else {}
     reader.done(checker)
-    events = EventReader(cities, topics, fallback)
+    events = EventReader(cities, topics, fallback_language(languages))
     for path in files:
-        checker = FileChecker(path, reader.languages, reader.today)
+        checker = FileChecker(path, languages, today)
         root = checker.parse()
         if root is not None:
             events.read(checker, root)
         reader.done(checker)
-    return cities, events.events
+    return cities, events.events, reader.problems
 
 
 def _topic_file(
