@@ -3,17 +3,15 @@ the right exit code, options where they are typed, numbers that mean what the sc
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from tests.cli_helpers import cli
 from tests.conftest import ROOT, run_cli_args
 
 
@@ -22,23 +20,6 @@ def toml(tmp_path: Path) -> Path:
     path = tmp_path / "bot.toml"
     path.write_text(f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "sqlite+aiosqlite:///t.db"\n')
     return path
-
-
-def cli(
-    capsys: pytest.CaptureFixture[str],
-    *argv: str,
-    stdin: str | None = None,
-    monkeypatch: pytest.MonkeyPatch | None = None,
-) -> tuple[int, str, str]:
-    if stdin is not None:
-        assert monkeypatch is not None
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    try:
-        code = main(list(argv))
-    except SystemExit as exit_:  # argparse's own way out: --version, --help, argument errors
-        code = int(exit_.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_version_and_options_after_the_command(toml: Path, capsys: pytest.CaptureFixture[str]) -> None:

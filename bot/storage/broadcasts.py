@@ -186,8 +186,8 @@ class SqlBroadcasts:
                 raise BroadcastStateError(f"there is no broadcast {broadcast_id}")
             status = BroadcastStatus(row.status)
             if status is not BroadcastStatus.DRAFT:
-                when = f" on {aware(row.started_at):%Y-%m-%d %H:%M} UTC" if row.started_at else ""
-                raise BroadcastStateError(f"broadcast {broadcast_id} is {status.value}{when}: nothing sent again")
+                when = f" (started {aware(row.started_at):%Y-%m-%d %H:%M} UTC)" if row.started_at else ""
+                raise BroadcastStateError(f"broadcast {broadcast_id} is {status.value}{when}: nothing is sent twice")
             audience = Audience.from_json(row.audience)
             now = utcnow()
             values = []
