@@ -2,7 +2,8 @@
 
 Enough of the API for the bot: getMe, sendMessage, answerCallbackQuery, setMyCommands, setWebhook,
 deleteWebhook, getUpdates, editMessageText, deleteMessage. Tests queue updates for getUpdates, block chats (403),
-make calls fail with 429 (per method or per chat), slow every call down to see how many the bot makes at once,
+make calls fail with 429 (per method or per chat) or enforce Telegram's rate limits with 429s, slow every call
+down to see how many the bot makes at once,
 play an outage (502 for every call until a moment), or make chats' sendMessage hang.
 """
 
@@ -12,6 +13,7 @@ import asyncio
 import json
 import random
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -51,6 +53,10 @@ class FakeTelegram:
     hanging: set[int] = field(default_factory=set)  # chats whose sendMessage hangs for `hang_seconds`
     hang_seconds: float = 20.0
     deleted: list[int] = field(default_factory=list)  # message ids deleteMessage was asked to delete
+    limits: bool = False  # enforce Telegram's limits: 30 sendMessage a second in all, 1 a second per chat
+    limited: int = 0  # how many 429s the limits answered
+    _recent: deque[float] = field(default_factory=deque)  # when the accepted sendMessage calls of the last second came
+    _chat_last: dict[int, float] = field(default_factory=dict)
     _let_go: asyncio.Event = field(default_factory=asyncio.Event)
     _thread_id: int = 100
     url: str = ""
@@ -109,11 +115,26 @@ class FakeTelegram:
         finally:
             self.in_flight -= 1
 
+    def _over_limits(self, chat: int) -> bool:
+        """Telegram's limits, as a sliding second: True (answer 429) when this sendMessage would break one."""
+        now = time.monotonic()
+        while self._recent and now - self._recent[0] >= 1.0:
+            self._recent.popleft()
+        if len(self._recent) >= 30 or now - self._chat_last.get(chat, -10.0) < 1.0:
+            self.limited += 1
+            return True
+        self._recent.append(now)
+        self._chat_last[chat] = now
+        return False
+
     async def _answer(self, call: Call) -> JSONResponse:
         method, params = call.method, call.params
         chat = int(params.get("chat_id") or 0) if method == "sendMessage" else 0
-        if self.too_many.get(method, 0) > 0 or self.too_many_for.get(chat, 0) > 0:
-            if self.too_many.get(method, 0) > 0:
+        over = method == "sendMessage" and self.limits and chat not in self.blocked and self._over_limits(chat)
+        if over or self.too_many.get(method, 0) > 0 or self.too_many_for.get(chat, 0) > 0:
+            if over:
+                pass
+            elif self.too_many.get(method, 0) > 0:
                 self.too_many[method] -= 1
             else:
                 self.too_many_for[chat] -= 1
