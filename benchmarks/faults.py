@@ -44,8 +44,8 @@ from bot.types import Address, Outbound
 from tests.conftest import free_port
 from tests.fakes.postgres import create_scratch_database, drop_scratch_database
 from tests.fakes.serve import eventually
-from tests.fakes.telegram_api import TOKEN, FakeTelegram, message_update
-from tests.harness import WEBHOOK_SECRET
+from tests.fakes.telegram_api import FakeTelegram, message_update
+from tests.harness import ENV, WEBHOOK_SECRET
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = 10
@@ -75,19 +75,20 @@ class Bot:
     mode: str
     port: int
     process: asyncio.subprocess.Process | None = None
+    extra: str = ""  # more config sections (another channel's)
 
     def config(self) -> Path:
         path = self.folder / f"bot-{self.port}.toml"
         path.write_text(
             f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "{self.database_url}"\n'
             f'[telegram]\nenabled = true\nmode = "{self.mode}"\napi_base_url = "{self.api}"\n'
-            f'[web]\nport = {self.port}\npublic_url = "https://bot.example.org"\n',
+            f'[web]\nport = {self.port}\npublic_url = "https://bot.example.org"\n' + self.extra,
             encoding="utf-8",
         )
         return path
 
     async def start(self) -> None:
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET}
+        env = {**os.environ, **ENV}
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

@@ -16,6 +16,9 @@ from bot.storage.outbox import OutboxItem, SqlOutbox
 from bot.types import Address, DeliveryError
 
 log = logging.getLogger(__name__)
+# messages taken per round: at Telegram's pace a round of 60 lasts about two seconds, so the pause between rounds
+# costs little of the rate; a conversation's message queued meanwhile waits at most that long (it goes first)
+ROUND = 60
 
 
 class Dispatcher:
@@ -74,7 +77,7 @@ class Dispatcher:
     async def _run_channel(self, channel: str, stop: asyncio.Event, interval: float, chat_id: str | None) -> None:
         while not stop.is_set():
             try:
-                while await self.deliver_once(channel, chat_id) > 0 and not stop.is_set():
+                while await self.deliver_once(channel, chat_id, ROUND) > 0 and not stop.is_set():
                     pass
             except Exception:  # a dispatcher must outlive one bad round; the rows stay leased, then retry
                 log.exception("outbox round on %s failed", channel)

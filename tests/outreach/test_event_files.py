@@ -97,14 +97,19 @@ def test_an_upcoming_event_needs_hours_and_a_past_one_may_not_be_in_the_future(t
 
 def test_the_pace_lets_a_conversation_through_at_once_and_spaces_the_bulk() -> None:
     clock = [100.0]
+    gap = 1 / 30
     pace = Pace(30.0, chat_interval=1.0, clock=lambda: clock[0])
-    bulk = [pace._reserve(f"chat{n}", bulk=True) for n in range(3)]
-    assert bulk == pytest.approx([0.0, 1 / 30, 2 / 30])
-    assert pace._reserve("someone", bulk=False) == 0.0  # the conversation never waits...
-    assert pace._reserve("chat9", bulk=True) == pytest.approx(4 / 30)  # ...and the bulk behind it moves on
-    assert pace._reserve("chat0", bulk=True) == pytest.approx(1.0)  # one a second in one chat
+    assert pace._try("chat0", bulk=True) == 0.0
+    assert pace._try("chat1", bulk=True) == pytest.approx(gap / 2)  # half a gap of slack for a late waiter
+    assert pace._try("someone", bulk=False) == 0.0  # the conversation never waits...
+    assert pace._try("chat1", bulk=True) == pytest.approx(1.5 * gap)  # ...and the bulk moves back behind it
+    clock[0] += 1.5 * gap
+    assert pace._try("chat1", bulk=True) == 0.0
+    assert pace._try("chat2", bulk=True) == pytest.approx(gap)
+    clock[0] += gap
+    assert pace._try("chat0", bulk=True) == pytest.approx(1.0 - 2.5 * gap)  # one a second in one chat
     clock[0] += 10
-    assert pace._reserve("chat1", bulk=True) == 0.0
+    assert pace._try("chat0", bulk=True) == 0.0
 
 
 def _broadcast_file(tmp_path: Path, text: str) -> list[str]:
