@@ -72,7 +72,8 @@ class EventReplies:
 
     def city(self, language: str, city_id: str | None) -> str:
         if city_id is None or city_id not in self.knowledge.cities:
-            return self._(language)("any city")
+            _ = self._(language)
+            return _("any city")
         return self.knowledge.cities[city_id].name(language, self.fallback)
 
     def listing(self, language: str, events: list[InfoEvent]) -> Message:
@@ -122,10 +123,12 @@ class EventReplies:
         }[booking]
 
     def cancelled(self, language: str) -> str:
-        return self._(language)("Cancelled: no place and no reminders for this event.")
+        _ = self._(language)
+        return _("Cancelled: no place and no reminders for this event.")
 
     def reminder_set(self, language: str) -> str:
-        return self._(language)("I will remind you the day before and two hours before.")
+        _ = self._(language)
+        return _("I will remind you the day before and two hours before.")
 
     def choose_city(self, language: str) -> Message:
         _ = self._(language)

@@ -181,5 +181,5 @@ async def test_reminders_go_the_day_before_and_two_hours_before_once_each(
     async with database.sessions() as session:
         rows = (await session.execute(select(Outbox.key, Outbox.text, Outbox.chat_id).order_by(Outbox.id))).all()
     assert [(key, chat) for key, _, chat in rows] == [("r:session:day:1", "anna"), ("r:session:2h:1", "anna")]
-    assert rows[0][1].startswith("Напоминание: session title ru — завтра")
+    assert rows[0][1].startswith("Напоминание: «session title ru» — завтра, ")
     assert "через два часа" in rows[1][1]
