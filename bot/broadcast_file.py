@@ -44,10 +44,12 @@ def read_broadcast(
     knowledge: KnowledgeBase,
     limits: Mapping[str, int],
     now: dt.datetime,
+    text: str | None = None,
 ) -> tuple[BroadcastDraft | None, list[Problem]]:
-    """The broadcast a file describes, or None and every problem. `limits`: each channel's longest text."""
-    checker = FileChecker(path, knowledge.languages, now.date())
-    if not path.is_file():
+    """The broadcast a file describes (or `text`, named `path`), or None and every problem. `limits`: each
+    channel's longest text."""
+    checker = FileChecker(path, knowledge.languages, now.date(), text)
+    if text is None and not path.is_file():
         checker.problem(None, "no such file")
         return None, checker.problems
     root = checker.parse()

@@ -12,11 +12,11 @@ import argparse
 import asyncio
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.app import Maintenance, channel_plugins, open_runtime, understander
+from bot.announce import BroadcastRefused, channel_limits, describe, message_for, preview
+from bot.app import Maintenance, open_runtime, understander
 from bot.cli_args import Subcommands, UsageError, positive
 from bot.cli_args import command as declare
 from bot.config import Config
@@ -24,7 +24,6 @@ from bot.core.event_chat import local_clock
 from bot.core.knowledge import KnowledgeBase
 from bot.core.tickets import DeskError
 from bot.tables import format_table
-from bot.types import Outbound
 
 if TYPE_CHECKING:  # the database layer is imported by the commands that use it (`migrant-bot ask` stays fast)
     from bot.core.outreach import Recipient
@@ -32,7 +31,7 @@ if TYPE_CHECKING:  # the database layer is imported by the commands that use it 
 
 
 class OutreachError(DeskError):
-    """A broadcast or event command refused: one line, exit 1."""
+    """An events or broadcast command refused: one line, exit 1."""
 
 
 def add_parsers(commands: Subcommands, common: argparse.ArgumentParser) -> None:
@@ -63,15 +62,6 @@ def add_parsers(commands: Subcommands, common: argparse.ArgumentParser) -> None:
     for name, text in (("status", "how far its sending went"), ("cancel", "stop what is not yet sent")):
         command(casts, name, text).add_argument("id", type=positive)
     command(casts, "list", "every broadcast, newest first")
-
-
-def channel_limits() -> dict[str, int]:
-    """Each channel's longest text: the registry's, and the console chat's."""
-    from bot.channels.console import ConsoleChannel
-
-    return {plugin.name: plugin.max_length for plugin in channel_plugins()} | {
-        ConsoleChannel.channel: ConsoleChannel.max_length
-    }
 
 
 def _knowledge(config: Config) -> KnowledgeBase:
@@ -119,52 +109,18 @@ async def _events(config: Config, args: argparse.Namespace) -> str:
         await runtime.close()
 
 
-def _describe(info: BroadcastInfo) -> str:
-    audience = info.audience
-    who = (
-        f"the registrants of event {audience.event}"
-        if audience.event
-        else "subscribers"
-        + "".join(
-            f"; {key}: {', '.join(values)}"
-            for key, values in (
-                ("channels", audience.channels),
-                ("languages", audience.languages),
-                ("cities", audience.cities),
-                ("topics", audience.topics),
-            )
-            if values
-        )
-    )
-    return f"broadcast {info.id} ({info.status.value}): {info.name}; to {who}; texts in {', '.join(info.texts)}"
-
-
-def _message(info: BroadcastInfo, recipient: Recipient, default: str, fallback: bool) -> Outbound | None:
-    language = recipient.language if recipient.language in info.texts else default if fallback else None
-    if language is None or language not in info.texts:
-        return None
-    return Outbound(recipient.address, info.texts[language], (), language, bulk=True)
-
-
 def _preview(info: BroadcastInfo, recipients: list[Recipient], default: str, fallback: bool) -> str:
-    """Recipients per channel and language; OutreachError if nobody, or a language has no text."""
-    if not recipients:
-        raise OutreachError(f"broadcast {info.id}: nobody matches its audience now: nothing would be sent")
-    missing = sorted({r.language for r in recipients} - set(info.texts))
-    if missing and not (fallback and default in info.texts):
-        counts = Counter(r.language for r in recipients if r.language in missing)
-        said = ", ".join(f"{lang} ({counts[lang]})" for lang in missing)
-        raise OutreachError(
-            f"broadcast {info.id}: no text in {said}: add them to the file and create it again, "
-            f"or send the default language's text with --fallback-default"
-        )
-    per = Counter((r.address.channel, r.language) for r in recipients)
     rows = [
-        [channel, language, language if language in info.texts else f"{default} (fallback)", str(n)]
-        for (channel, language), n in sorted(per.items())
+        [
+            r.channel,
+            r.language,
+            r.text_language + ("" if r.text_language == r.language else " (fallback)"),
+            str(r.recipients),
+        ]
+        for r in preview(info, recipients, default, fallback)
     ]
     table = format_table(["channel", "language", "text", "recipients"], rows)
-    return f"{_describe(info)}\n{table}\n{len(recipients)} recipient(s)"
+    return f"{describe(info)}\n{table}\n{len(recipients)} recipient(s)"
 
 
 def _line(progress: Progress, started: float, done_before: int) -> str:
@@ -218,7 +174,7 @@ async def _broadcast(config: Config, args: argparse.Namespace) -> str:
             assert info is not None
             count = len(await broadcasts.recipients(info.audience, default))
             return (
-                f"created {_describe(info)}\n{count} recipient(s) now; check with `migrant-bot broadcast preview {new}`"
+                f"created {describe(info)}\n{count} recipient(s) now; check with `migrant-bot broadcast preview {new}`"
             )
         if command == "list":
             rows = [
@@ -234,20 +190,22 @@ async def _broadcast(config: Config, args: argparse.Namespace) -> str:
             return _preview(info, recipients, default, args.fallback_default)
         if command == "status":
             progress = await broadcasts.progress(info.id)
-            return f"{_describe(info)}\n" + _line(progress, time.monotonic(), progress.sent + progress.failed)
+            return f"{describe(info)}\n" + _line(progress, time.monotonic(), progress.sent + progress.failed)
         if command == "cancel":
             withdrawn = await broadcasts.cancel(info.id)
             return f"broadcast {info.id} cancelled: {withdrawn} message(s) not yet sent were withdrawn"
         recipients = await broadcasts.recipients(info.audience, default)
         if info.status.value == "draft":
             _preview(info, recipients, default, args.fallback_default)  # refuses nobody and missing texts
-        queued = await broadcasts.start(info.id, default, lambda r: _message(info, r, default, args.fallback_default))
+        queued = await broadcasts.start(
+            info.id, default, lambda r: message_for(info, r, default, args.fallback_default)
+        )
         print(f"broadcast {info.id}: {queued} message(s) queued; the running bot delivers them", flush=True)
         if args.no_wait:
             return "not waiting: follow it with `migrant-bot broadcast status " + str(info.id) + "`"
         progress = await _follow(broadcasts, info.id)
         return f"broadcast {info.id} done: sent {progress.sent}, failed {progress.failed} (blocked {progress.blocked})"
-    except BroadcastStateError as exc:
+    except (BroadcastStateError, BroadcastRefused) as exc:
         raise OutreachError(str(exc)) from exc
     finally:
         await runtime.close()

@@ -27,8 +27,10 @@ from starlette.staticfiles import StaticFiles
 from bot.config import Config
 from bot.core.handoff import Desk
 from bot.reload import Reloader
+from bot.storage.broadcasts import SqlBroadcasts
 from bot.storage.database import Database
 from bot.storage.figures import SqlFigures
+from bot.storage.outreach import SqlOutreach
 from bot.storage.staff import SessionInfo, SqlStaff
 from bot.storage.users import SqlUserStore
 from bot.webconsole import auth
@@ -65,6 +67,8 @@ class Console:
     users: SqlUserStore
     figures: SqlFigures
     reloader: Reloader
+    outreach: SqlOutreach
+    broadcasts: SqlBroadcasts
     key: bytes
     limiter: auth.LoginLimiter
     templates: jinja2.Environment
@@ -122,6 +126,8 @@ async def build_console(config: Config, database: Database, desk: Desk, reloader
         SqlUserStore(database),
         SqlFigures(database),
         reloader,
+        SqlOutreach(database),
+        SqlBroadcasts(database),
         await staff.key(),
         auth.LoginLimiter(config.console.login_attempts_per_minute),
         _environment(desk.hours.zone),
@@ -185,7 +191,7 @@ def guarded(console: Console, handler: Handler, admin: bool = False) -> Callable
 
 def routes(console: Console) -> list[BaseRoute]:
     """Everything under /console, to be mounted in the bot's HTTP app (or served alone)."""
-    from bot.webconsole import inbox, login, workshop
+    from bot.webconsole import inbox, login, outreach, workshop
 
     def get(path: str, handler: Handler, admin: bool = False) -> Route:
         return Route(path, guarded(console, handler, admin), methods=["GET"])
@@ -213,6 +219,11 @@ def routes(console: Console) -> list[BaseRoute]:
         get("/admin/staff", workshop.staff, admin=True),
         post("/admin/staff", workshop.add_staff, admin=True),
         get("/admin/audit", workshop.audit, admin=True),
+        get("/admin/events", outreach.events, admin=True),
+        get("/admin/broadcasts", outreach.broadcasts, admin=True),
+        post("/admin/broadcasts", outreach.create, admin=True),
+        get("/admin/broadcasts/{id:int}", outreach.broadcast, admin=True),
+        post("/admin/broadcasts/{id:int}/{action:str}", outreach.act, admin=True),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     return [Mount(PREFIX, routes=inside)]

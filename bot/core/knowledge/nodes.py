@@ -57,10 +57,12 @@ def line_of(node: Node | None) -> int:
 class FileChecker:
     """Walks one file's YAML nodes, collecting problems with the line each node starts on."""
 
-    def __init__(self, path: Path, languages: tuple[str, ...], today: dt.date) -> None:
+    def __init__(self, path: Path, languages: tuple[str, ...], today: dt.date, text: str | None = None) -> None:
+        """`text`: the file's contents when they do not come from disk (a form); `path` then names them."""
         self.path = path
         self.languages = languages
         self.today = today
+        self.contents = text
         self.problems: list[Problem] = []
 
     def problem(self, node: Node | None, message: str, error: bool = True) -> None:
@@ -70,7 +72,8 @@ class FileChecker:
         """The file's node tree; broken YAML is reported where the parser noticed it and, when it names one,
         where the construct it was reading began (an unclosed bracket is found lines after it was opened)."""
         try:
-            return yaml.compose(self.path.read_text(encoding="utf-8"), Loader=_Loader)
+            text = self.path.read_text(encoding="utf-8") if self.contents is None else self.contents
+            return yaml.compose(text, Loader=_Loader)
         except yaml.MarkedYAMLError as exc:
             context, problem = exc.context_mark, exc.problem_mark
             if context is not None and (problem is None or context.line != problem.line):
