@@ -108,7 +108,7 @@ def _audience(
         found = knowledge.events.get(event or "")
         if event is not None and found is None:
             checker.problem(table["event"][1], f"audience.event: there is no event '{event}' in events/")
-        elif found is not None and (found.past or found.end < now):
+        elif found is not None and found.over(now):
             checker.problem(table["event"][1], f"audience.event: '{event}' is over")
         if lists["cities"] or lists["topics"]:
             checker.problem(node, "audience: an event's registrants are not filtered by cities or topics")

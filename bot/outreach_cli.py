@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.announce import BroadcastRefused, channel_limits, describe, message_for, preview
-from bot.app import Maintenance, open_runtime, understander
+from bot.app import Maintenance, open_runtime
 from bot.cli_args import Subcommands, UsageError, positive
 from bot.cli_args import command as declare
 from bot.config import Config
 from bot.core.event_chat import local_clock
-from bot.core.knowledge import KnowledgeBase
+from bot.core.knowledge import KnowledgeBase, load_knowledge
+from bot.core.knowledge.model import fallback_language
 from bot.core.tickets import DeskError
 from bot.tables import format_table
 
@@ -65,7 +66,7 @@ def add_parsers(commands: Subcommands, common: argparse.ArgumentParser) -> None:
 
 
 def _knowledge(config: Config) -> KnowledgeBase:
-    return understander(config, progress=False).knowledge
+    return load_knowledge(config.knowledge_path, config.bot.languages)
 
 
 async def _events(config: Config, args: argparse.Namespace) -> str:
@@ -77,20 +78,18 @@ async def _events(config: Config, args: argparse.Namespace) -> str:
     try:
         outreach = SqlOutreach(runtime.database)
         if args.events_command == "list":
-            events = sorted(knowledge.events.values(), key=lambda e: (e.past or e.end < now, e.start))
             rows = []
-            for event in events:
-                counts = await outreach.counts(event.id)
-                state = "past" if event.past or event.end < now else "upcoming"
-                places = f"{counts.attending}/{event.capacity}" if event.capacity else str(counts.attending)
-                when = f"{event.start:%Y-%m-%d}" if event.dated_only else f"{event.start:%Y-%m-%d %H:%M}"
-                rows.append([event.id, when, event.city, state, places, str(counts.reminders)])
+            for item in sorted(knowledge.events.values(), key=lambda e: (e.over(now), e.start)):
+                counts = await outreach.counts(item.id)
+                places = f"{counts.attending}/{item.capacity}" if item.capacity else str(counts.attending)
+                when = f"{item.start:%Y-%m-%d}" if item.dated_only else f"{item.start:%Y-%m-%d %H:%M}"
+                state = "past" if item.over(now) else "upcoming"
+                rows.append([item.id, when, item.city, state, places, str(counts.reminders)])
             headers = ["id", "start", "city", "state", "coming", "reminders"]
             return format_table(headers, rows) if rows else "no events in the knowledge base's events/"
-        shown = knowledge.events.get(args.id)
-        if shown is None:
+        event = knowledge.events.get(args.id)
+        if event is None:
             raise OutreachError(f"there is no event '{args.id}' (see `migrant-bot events list`)")
-        event = shown
         counts = await outreach.counts(event.id)
         languages = sorted(set(counts.attending_by_language) | set(counts.reminders_by_language))
         table = [
@@ -98,7 +97,7 @@ async def _events(config: Config, args: argparse.Namespace) -> str:
             for lang in languages
         ]
         head = [
-            f"{event.id}: {event.titles[next(iter(event.titles))]}",
+            f"{event.id}: {event.title(config.bot.default_language, fallback_language(config.bot.languages))}",
             f"{event.start:%Y-%m-%d %H:%M} – {event.end:%Y-%m-%d %H:%M}, {event.city}, {event.place}",
             f"announced in: {', '.join(event.languages)}; topics: {', '.join(event.topics) or '-'}",
             f"coming: {counts.attending}" + (f" of {event.capacity} places" if event.capacity else ""),

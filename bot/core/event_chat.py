@@ -192,7 +192,7 @@ class EventChat:
 
     def _announced(self, event_id: str) -> InfoEvent | None:
         event = self.replies.knowledge.events.get(event_id)
-        return event if event is not None and not event.past and event.end > self.now() else None
+        return event if event is not None and not event.over(self.now()) else None
 
     async def events(self, address: Address, language: str) -> Message:
         interest = await self.store.interest(address)

@@ -32,9 +32,8 @@ async def events(console: Console, request: Request, who: Who) -> Response:
     knowledge = console.reloader.knowledge()
     now = _now(console)
     rows = []
-    for event in sorted(knowledge.events.values(), key=lambda e: (e.past or e.end < now, e.start)):
-        counts = await console.outreach.counts(event.id)
-        rows.append((event, event.past or event.end < now, counts))
+    for event in sorted(knowledge.events.values(), key=lambda e: (e.over(now), e.start)):
+        rows.append((event, event.over(now), await console.outreach.counts(event.id)))
     return page(console, request, who, "events.html", rows=rows, cities=knowledge.cities)
 
 

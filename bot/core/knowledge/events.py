@@ -63,6 +63,10 @@ class InfoEvent:
     past: bool = False
     dated_only: bool = False
 
+    def over(self, now: dt.datetime) -> bool:
+        """Taken place at local time `now` (or marked so): no longer announced."""
+        return self.past or self.end <= now
+
     @property
     def languages(self) -> tuple[str, ...]:
         """The languages it is announced in: those its title and description are written in."""

@@ -130,7 +130,7 @@ class KnowledgeBase:
 
     def upcoming(self, now: dt.datetime) -> list[InfoEvent]:
         """What is announced at local time `now`: events not marked past that have not ended, soonest first."""
-        return sorted((e for e in self.events.values() if not e.past and e.end > now), key=lambda e: e.start)
+        return sorted((e for e in self.events.values() if not e.over(now)), key=lambda e: e.start)
 
     def due(self, today: dt.date) -> list[tuple[str, dt.date]]:
         """(entry or organisation id, review date) of what is due for review within REVIEW_WARNING_DAYS."""
