@@ -7,6 +7,7 @@ start-up upgrade need no alembic.ini and work the same on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,13 +16,14 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import CTE, Select, and_, delete, event, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
 from bot.core.tickets import TicketStatus
 from bot.storage.group_commit import SharedCommit
-from bot.storage.models import Event, Outbox, Ticket, Unanswered, User, utcnow
+from bot.storage.models import Base, Event, Outbox, Ticket, Unanswered, User, utcnow
 
 QUESTION_KEPT = dt.timedelta(hours=1)
 ERASED_TABLES = ("users", "ticket_messages", "unanswered", "inbox", "outbox", "events", "feedback", "tickets")
@@ -76,6 +78,11 @@ def create_engine(url: str) -> AsyncEngine:
     if not memory:
         event.listen(engine.sync_engine, "connect", _wal)
     return engine
+
+
+def dialect_insert(database: Database) -> Callable[[type[Base]], postgresql.Insert | sqlite.Insert]:
+    """The INSERT of the database's dialect, the one with `on_conflict_do_nothing` (SQLite's and PostgreSQL's)."""
+    return postgresql.insert if database.engine.dialect.name == "postgresql" else sqlite.insert
 
 
 def claimed_ids(database: Database, picked: Select[int]) -> CTE:

@@ -284,6 +284,15 @@ class Registration(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class EventLock(Base):
+    """One row per event with a capacity, locked while a place is taken, so that two processes on PostgreSQL
+    cannot both take the last one (SQLite's writers wait for each other anyway)."""
+
+    __tablename__ = "event_locks"
+
+    event_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+
+
 class Broadcast(Base):
     """An announcement: its text per language (JSON), its audience (JSON) and how far its sending went."""
 

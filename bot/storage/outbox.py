@@ -13,9 +13,8 @@ import json
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
-from bot.storage.database import Database, claimed_ids
+from bot.storage.database import Database, claimed_ids, dialect_insert
 from bot.storage.models import Outbox, Ticket, TicketMessage, User, utcnow
 from bot.types import Address, Button, Outbound
 
@@ -58,7 +57,7 @@ class SqlOutbox:
     async def add(self, message: Outbound, key: str, priority: int = 0) -> bool:
         """Queue a message (one that could not be sent at once, a reminder); False if `key` was queued before.
         A higher `priority` number waits behind the conversations' messages."""
-        insert = postgresql.insert if self._db.engine.dialect.name == "postgresql" else sqlite.insert
+        insert = dialect_insert(self._db)
         async with self._db.sessions.begin() as session:
             user_id = await session.scalar(
                 select(User.id).where(User.channel == message.address.channel, User.chat_id == message.address.chat_id)

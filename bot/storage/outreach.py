@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.outreach import Booking, EventCounts, Interest, Recipient, Signup
-from bot.storage.database import Database
-from bot.storage.models import Registration, Subscription, User
+from bot.storage.database import Database, dialect_insert
+from bot.storage.models import EventLock, Registration, Subscription, User
 from bot.storage.users import find_user
 from bot.types import Address
 
@@ -93,8 +93,12 @@ class SqlOutreach:
             user = await find_user(session, address)
             if user is None:
                 return Booking.FULL
-            if capacity is not None and await self._count(session, event_id) >= capacity:
-                return Booking.FULL
+            if capacity is not None:
+                insert = dialect_insert(self._db)
+                await session.execute(insert(EventLock).values(event_id=event_id).on_conflict_do_nothing())
+                await session.execute(select(EventLock).where(EventLock.event_id == event_id).with_for_update())
+                if await self._count(session, event_id) >= capacity:
+                    return Booking.FULL
             row = await session.scalar(
                 select(Registration).where(Registration.user_id == user.id, Registration.event_id == event_id)
             )

@@ -3,6 +3,7 @@ cancel, the conversation ahead of the broadcast, a blocked user; and the reminde
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -183,3 +184,12 @@ async def test_reminders_go_the_day_before_and_two_hours_before_once_each(
     assert [(key, chat) for key, _, chat in rows] == [("r:session:day:1", "anna"), ("r:session:2h:1", "anna")]
     assert rows[0][1].startswith("Напоминание: «session title ru» — завтра, ")
     assert "через два часа" in rows[1][1]
+
+
+async def test_two_people_taking_the_last_place_at_once_get_one_place(database: Database) -> None:
+    await people(database, *((f"p{n}", "en", None) for n in range(8)))
+    outreach = SqlOutreach(database)
+    taps = [outreach.attend(Address("console", f"p{n}"), "small", 3) for n in range(8)]
+    bookings = await asyncio.gather(*taps)
+    assert sorted(b.value for b in bookings) == ["booked"] * 3 + ["full"] * 5
+    assert await outreach.taken("small") == 3

@@ -1,4 +1,5 @@
-"""Info sessions and announcements: subscriptions, registrations for events, broadcasts, and the outbox's
+"""Info sessions and announcements: subscriptions, registrations for events (with a row per event to lock while
+a place is taken), broadcasts, and the outbox's
 priority (a conversation goes before a broadcast) and the broadcast each message belongs to.
 
 Revision ID: 0009
@@ -35,6 +36,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("user_id", "event_id", name="uq_registrations_user_event"),
     )
     op.create_index("ix_registrations_event_id", "registrations", ["event_id"])
+    op.create_table("event_locks", sa.Column("event_id", sa.String(48), primary_key=True))
     op.create_table(
         "broadcasts",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -60,6 +62,7 @@ def downgrade() -> None:
         batch.drop_column("broadcast_id")
         batch.drop_column("priority")
     op.drop_table("broadcasts")
+    op.drop_table("event_locks")
     op.drop_index("ix_registrations_event_id", "registrations")
     op.drop_table("registrations")
     op.drop_table("subscriptions")
