@@ -164,6 +164,8 @@ async def main() -> None:
             return len(got_telegram) + len(got_viber) >= total
 
         await eventually(done, 1800)
+        if bot.process is not None and bot.process.returncode is not None:
+            raise SystemExit(f"the bot died: {(folder / f'bot-{bot.port}.log').read_text(errors='replace')[-3000:]}")
         await asyncio.sleep(2)  # anything still arriving would be a duplicate: let it
         elapsed = time.perf_counter() - started
         await bot.stop()

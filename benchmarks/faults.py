@@ -98,7 +98,7 @@ class Bot:
             "run",
             env=env,
             stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+            stderr=(self.folder / f"bot-{self.port}.log").open("ab"),  # what went wrong, if the bot dies
         )
         async with httpx.AsyncClient() as client:
 
@@ -109,6 +109,9 @@ class Bot:
                     return False
 
             await eventually(healthy, 60)
+            if not await healthy():
+                log = (self.folder / f"bot-{self.port}.log").read_text(errors="replace")[-3000:]
+                raise SystemExit(f"`migrant-bot run` did not start:\n{log}")
 
     async def kill(self) -> None:
         """kill -9, and wait until it is gone."""

@@ -95,21 +95,40 @@ def test_an_upcoming_event_needs_hours_and_a_past_one_may_not_be_in_the_future(t
     assert any("event not-yet: marked past, but it starts on 2026-12-13" in p for p in found), found
 
 
-def test_the_pace_lets_a_conversation_through_at_once_and_spaces_the_bulk() -> None:
+def test_the_pace_spaces_the_bulk_and_lets_a_conversation_through_at_once() -> None:
     clock = [100.0]
-    gap = 1 / 30
-    pace = Pace(30.0, chat_interval=1.0, clock=lambda: clock[0])
+    gap = 1 / 29
+    pace = Pace(30, chat_interval=1.0, reserve=1, clock=lambda: clock[0])
     assert pace._try("chat0", bulk=True) == 0.0
     assert pace._try("chat1", bulk=True) == pytest.approx(gap / 2)  # half a gap of slack for a late waiter
-    assert pace._try("someone", bulk=False) == 0.0  # the conversation never waits...
-    assert pace._try("chat1", bulk=True) == pytest.approx(1.5 * gap)  # ...and the bulk moves back behind it
-    clock[0] += 1.5 * gap
+    assert pace._try("someone", bulk=False) == 0.0  # the conversation never waits
+    clock[0] += gap / 2
     assert pace._try("chat1", bulk=True) == 0.0
     assert pace._try("chat2", bulk=True) == pytest.approx(gap)
     clock[0] += gap
-    assert pace._try("chat0", bulk=True) == pytest.approx(1.0 - 2.5 * gap)  # one a second in one chat
+    assert pace._try("chat0", bulk=True) == pytest.approx(1.0 - 1.5 * gap)  # one a second in one chat
     clock[0] += 10
     assert pace._try("chat0", bulk=True) == 0.0
+
+
+def _bulk_in_one_second(replies: int) -> int:
+    """Bulk messages a Pace(10, reserve=1) lets go in the second after the one in which `replies` replies went."""
+    clock = [0.0]
+    pace = Pace(10, reserve=1, clock=lambda: clock[0])
+    for n in range(replies):
+        assert pace._try(f"r{n}", bulk=False) == 0.0  # a reply never waits
+    clock[0] = 1.0
+    sent = 0
+    while clock[0] < 2.0:
+        sent += pace._try(f"chat{sent}", bulk=True) == 0.0
+        clock[0] += 0.001
+    return sent
+
+
+def test_the_bulk_leaves_room_in_each_second_for_the_people_chatting() -> None:
+    assert _bulk_in_one_second(0) == 9  # one place a second is always left free
+    assert _bulk_in_one_second(4) == 7  # four replies in the last two seconds: two a second more
+    assert _bulk_in_one_second(40) == 5  # never below half the limit: a chatty minute slows a broadcast, never stops it
 
 
 def _broadcast_file(tmp_path: Path, text: str) -> list[str]:

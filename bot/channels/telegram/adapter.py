@@ -29,7 +29,8 @@ CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
 MEDIA = ("photo", "voice", "audio", "video", "video_note", "sticker", "document", "animation", "location", "contact")
 API_CONNECTIONS = 16  # Bot API calls in flight at once: a few chats whose calls hang cannot hold them all
-MESSAGES_PER_SECOND = 29.0  # the Bot API allows 30 a second in all chats; one less leaves room for jitter
+MESSAGES_PER_SECOND = 30  # the Bot API's limit in all chats...
+RESERVED = 1  # ...of which broadcasts and reminders leave one free for jitter, and more while people chat
 CHAT_INTERVAL = 1.0  # and, for broadcasts and reminders, one message per chat per second
 CALL_TIMEOUT = 5.0  # seconds to connect, to send a request and to read its answer; a hung call gives up then
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class TelegramChannel:
         self.bot = bot
         self._group_chat_id = group_chat_id
         self._group = group
-        self.pace = Pace(MESSAGES_PER_SECOND, CHAT_INTERVAL)
+        self.pace = Pace(MESSAGES_PER_SECOND, CHAT_INTERVAL, RESERVED)
 
     # -- receiving --------------------------------------------------------------------------------------------
 
