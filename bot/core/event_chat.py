@@ -130,12 +130,12 @@ class EventReplies:
         _ = self._(language)
         return _("I will remind you the day before and two hours before.")
 
-    def choose_city(self, language: str) -> Message:
+    def choose_city(self, language: str, now: dt.datetime) -> Message:
+        """The cities upcoming events use (all of cities.yaml while none is announced), and "any city"."""
         _ = self._(language)
-        buttons = tuple(
-            Button(city.name(language, self.fallback), SubscribeCity(city.id).pack())
-            for city in self.knowledge.cities.values()
-        )
+        used = {event.city for event in self.knowledge.upcoming(now)}
+        cities = [c for c in self.knowledge.cities.values() if c.id in used] or list(self.knowledge.cities.values())
+        buttons = tuple(Button(city.name(language, self.fallback), SubscribeCity(city.id).pack()) for city in cities)
         return Message(
             _("Announcements of info sessions: which city do you want to hear about?"),
             buttons + (Button(_("Any city"), SubscribeCity(None).pack()),),
@@ -202,7 +202,7 @@ class EventChat:
         return self.replies.listing(language, upcoming)
 
     def subscribe(self, language: str) -> Message:
-        return self.replies.choose_city(language)
+        return self.replies.choose_city(language, self.now())
 
     async def unsubscribe(self, address: Address, language: str) -> Message:
         return self.replies.unsubscribed(language, await self.store.unsubscribe(address))

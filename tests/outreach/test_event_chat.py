@@ -133,6 +133,21 @@ async def test_subscribe_asks_a_city_then_a_topic_and_says_how_to_stop(
     assert (await say(chat, ANNA, "/unsubscribe")).text.startswith("You had no announcements and no reminders")
 
 
+async def test_subscribe_offers_the_cities_the_upcoming_events_use(
+    engine: Engine, database: Database, tmp_path: Path
+) -> None:
+    chat = _engine(
+        engine,
+        database,
+        tmp_path,
+        event_yaml("in-varna", SOON, city="varna"),
+        event_yaml("in-sofia", SOON, city="sofia"),
+        event_yaml("was-in-burgas", NOW - dt.timedelta(hours=5), city="burgas"),
+    )
+    await chat.choose_language(ANNA, "en")
+    assert labels(await say(chat, ANNA, "/subscribe")) == ["Sofia", "Varna", "Any city"]
+
+
 async def test_unsubscribe_also_stops_every_reminder(engine: Engine, database: Database, tmp_path: Path) -> None:
     chat = _engine(engine, database, tmp_path, event_yaml("session", SOON))
     await chat.choose_language(ANNA, "en")
