@@ -28,6 +28,7 @@ from viberbot.api.viber_requests import (
     create_request,
 )
 
+from bot.pacing import Pace
 from bot.types import Address, Button, DeliveryError, Handler, Inbound, Outbound, Received, split_message
 
 CHANNEL = "viber"
@@ -35,6 +36,9 @@ PRESS = "#mb:"
 EVENT_TYPES = ["delivered", "seen", "failed", "subscribed", "unsubscribed", "conversation_started", "message"]
 MEDIA_URL_KEYS = ("media", "url")
 CALL_TIMEOUT = 5.0
+# Viber publishes no per-second limit for send_message: broadcasts and reminders go at Telegram's pace, so that a
+# broadcast never takes the process's time from the people chatting (replies are not paced)
+BULK_PER_SECOND = 30
 log = logging.getLogger(__name__)
 
 
@@ -163,6 +167,7 @@ class ViberChannel:
         self._api = api_base_url.rstrip("/")
         self._sender = {"name": sender_name[:28], **({"avatar": sender_avatar} if sender_avatar else {})}
         self._client = client
+        self.pace = Pace(BULK_PER_SECOND, reserve=1)
         self._deactivate = deactivate
         self._receipt = receipt
 
@@ -245,6 +250,7 @@ class ViberChannel:
         token: str | None = None
         parts = split_message(message.text, self.max_length)
         for number, part in enumerate(parts):
+            await self.pace.wait(message.address.chat_id, message.bulk)
             body = self._message(message if number == len(parts) - 1 else Outbound(message.address, part), part)
             answer = await self._post("send_message", {"receiver": message.address.chat_id, **body})
             status = ViberStatus.of(answer.get("status"))
