@@ -111,24 +111,37 @@ def test_the_pace_spaces_the_bulk_and_lets_a_conversation_through_at_once() -> N
     assert pace._try("chat0", bulk=True) == 0.0
 
 
-def _bulk_in_one_second(replies: int) -> int:
-    """Bulk messages a Pace(10, reserve=1) lets go in the second after the one in which `replies` replies went."""
+def _sent_in_one_second(replies: int) -> tuple[int, int]:
+    """What a Pace(10, reserve=1) lets go in one second when `replies` replies ask at its start and bulk
+    messages ask every millisecond: (bulk messages, replies that went at once)."""
+    clock = [1.0]
+    pace = Pace(10, reserve=1, clock=lambda: clock[0])
+    at_once = sum(pace._try(f"r{n}", bulk=False) == 0.0 for n in range(replies))
+    bulk = 0
+    while clock[0] < 2.0:
+        bulk += pace._try(f"chat{bulk}", bulk=True) == 0.0
+        clock[0] += 0.001
+    return bulk, at_once
+
+
+def test_the_bulk_fills_what_the_conversations_leave_of_each_second() -> None:
+    assert _sent_in_one_second(0) == (9, 0)  # one place a second is always left free
+    assert _sent_in_one_second(4) == (5, 4)  # the replies' places are taken from the bulk, not added to it
+    assert _sent_in_one_second(12) == (0, 10)  # a full second: replies beyond the limit wait, bulk waits too
+
+
+def test_a_reply_in_a_full_second_waits_only_for_the_oldest_message_to_leave_it() -> None:
     clock = [0.0]
     pace = Pace(10, reserve=1, clock=lambda: clock[0])
-    for n in range(replies):
-        assert pace._try(f"r{n}", bulk=False) == 0.0  # a reply never waits
+    for n in range(9):
+        assert pace._try(f"chat{n}", bulk=True) == 0.0
+        clock[0] += 1 / 9
+    clock[0] = 0.95
+    assert pace._try("chat9", bulk=True) > 0  # the bulk leaves the last place of the second free...
+    assert pace._try("someone", bulk=False) == 0.0  # ...for a reply
+    assert pace._try("other", bulk=False) == pytest.approx(0.05)  # the 11th in a second: until the first leaves
     clock[0] = 1.0
-    sent = 0
-    while clock[0] < 2.0:
-        sent += pace._try(f"chat{sent}", bulk=True) == 0.0
-        clock[0] += 0.001
-    return sent
-
-
-def test_the_bulk_leaves_room_in_each_second_for_the_people_chatting() -> None:
-    assert _bulk_in_one_second(0) == 9  # one place a second is always left free
-    assert _bulk_in_one_second(4) == 7  # four replies in the last two seconds: two a second more
-    assert _bulk_in_one_second(40) == 5  # never below half the limit: a chatty minute slows a broadcast, never stops it
+    assert pace._try("other", bulk=False) == 0.0
 
 
 def _broadcast_file(tmp_path: Path, text: str) -> list[str]:
