@@ -22,8 +22,8 @@ Step = Callable[[AsyncConnection, list[Any]], Awaitable[Sequence[Any]]]  # one k
 log = logging.getLogger(__name__)
 
 # the order of the steps in a shared transaction: an update is stored, its person arrives and their turns are
-# recorded, then updates are marked done
-INBOX_STEP, USERS_STEP, DONE_STEP = 1, 2, 3
+# recorded, then updates are marked done; the outbox's leases renewed before a send, and its messages sent
+INBOX_STEP, USERS_STEP, DONE_STEP, HOLD_STEP, SENT_STEP = 1, 2, 3, 4, 5
 
 
 class GroupCommit(Generic[Request, Result]):

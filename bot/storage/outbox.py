@@ -12,9 +12,11 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.storage.database import Database, claimed_ids, dialect_insert
+from bot.storage.group_commit import HOLD_STEP, SENT_STEP
 from bot.storage.models import Outbox, Ticket, TicketMessage, User, utcnow
 from bot.types import Address, Button, Outbound
 
@@ -53,6 +55,8 @@ class SqlOutbox:
     def __init__(self, database: Database, owner: str = "") -> None:
         self._db = database
         self.owner = owner
+        self._hold = database.commit.step(HOLD_STEP, self._hold_all)
+        self._sent = database.commit.step(SENT_STEP, self._sent_all)
 
     async def add(self, message: Outbound, key: str, priority: int = 0) -> bool:
         """Queue a message (one that could not be sent at once, a reminder); False if `key` was queued before.
@@ -113,20 +117,30 @@ class SqlOutbox:
     async def hold(self, item: OutboxItem) -> bool:
         """Just before sending: True if this process still holds the message, whose lease is then renewed.
         False when the lease ran out and another process may have taken it: then it must not be sent here."""
-        now = utcnow()
-        async with self._db.sessions.begin() as session:
-            result = await session.execute(
-                update(Outbox).where(self._held(item), Outbox.lease_until >= now).values(lease_until=now + LEASE)
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]  # an UPDATE's result has rowcount
+        return bool(await self._hold(item))
 
     async def sent(self, item: OutboxItem, provider_id: str | None = None) -> None:
-        async with self._db.sessions.begin() as session:
-            await session.execute(
-                update(Outbox)
-                .where(self._held(item))
-                .values(status="sent", sent_at=utcnow(), lease_until=None, owner=None, provider_id=provider_id)
-            )
+        await self._sent((item, provider_id))
+
+    async def _hold_all(self, connection: AsyncConnection, items: list[OutboxItem]) -> list[bool]:
+        now = utcnow()
+        held = update(Outbox).where(
+            Outbox.id.in_(sorted({i.id for i in items})),
+            Outbox.status == "sending",
+            Outbox.owner == self.owner,
+            Outbox.lease_until >= now,
+        )
+        still = set((await connection.execute(held.values(lease_until=now + LEASE).returning(Outbox.id))).scalars())
+        return [i.id in still for i in items]
+
+    async def _sent_all(self, connection: AsyncConnection, sent: list[tuple[OutboxItem, str | None]]) -> list[None]:
+        statement = (
+            update(Outbox)
+            .where(Outbox.id == bindparam("item"), Outbox.status == "sending", Outbox.owner == self.owner)
+            .values(status="sent", sent_at=utcnow(), lease_until=None, owner=None, provider_id=bindparam("provider"))
+        )
+        await connection.execute(statement, [{"item": item.id, "provider": provider} for item, provider in sent])
+        return [None] * len(sent)
 
     async def receipt(self, channel: str, provider_id: str, event: str) -> bool:
         """Record what the service reported for a message it delivered; False if no outbox message has that id."""
