@@ -141,15 +141,22 @@ class EventReplies:
             buttons + (Button(_("Any city"), SubscribeCity(None).pack()),),
         )
 
+    def _topic_buttons(self, language: str, city: str | None, also: bool, but: tuple[str, ...] = ()) -> list[Button]:
+        return [
+            Button(
+                topic.titles.get(language) or topic.titles[self.fallback], SubscribeTopic(city, topic.id, also).pack()
+            )
+            for topic in self.knowledge.topics.values()
+            if topic.id not in but
+        ]
+
     def choose_topic(self, language: str, city: str | None) -> Message:
         _ = self._(language)
-        buttons = tuple(
-            Button(topic.titles.get(language) or topic.titles[self.fallback], SubscribeTopic(city, topic.id).pack())
-            for topic in self.knowledge.topics.values()
-        )
+        buttons = self._topic_buttons(language, city, also=False)
         return Message(_("And which topic?"), (Button(_("All topics"), SubscribeTopic(city, None).pack()), *buttons))
 
     def subscribed(self, language: str, interest: Interest) -> Message:
+        """What they will receive and how to stop; with some topics chosen, the others as buttons that add one."""
         _ = self._(language)
         topics = ", ".join(
             self.knowledge.topics[t].titles.get(language, t) for t in interest.topics if t in self.knowledge.topics
@@ -158,7 +165,10 @@ class EventReplies:
             "Done: I will send you announcements of info sessions in {city} on {topics}, and nothing else. "
             "To stop them at any time, send /unsubscribe."
         ).format(city=self.city(language, interest.city), topics=topics)
-        return Message(text)
+        more = self._topic_buttons(language, interest.city, also=True, but=interest.topics) if interest.topics else []
+        if not more:
+            return Message(text)
+        return Message(text + "\n" + _("To hear of another topic too, choose it below."), tuple(more))
 
     def unsubscribed(self, language: str, had: bool) -> Message:
         _ = self._(language)
@@ -217,10 +227,13 @@ class EventChat:
                 return await self._act(address, language, act, event) if event is not None else None
             case SubscribeCity(city) if city is None or city in knowledge.cities:
                 return self.replies.choose_topic(language, city)
-            case SubscribeTopic(city, topic) if (city is None or city in knowledge.cities) and (
+            case SubscribeTopic(city, topic, also) if (city is None or city in knowledge.cities) and (
                 topic is None or topic in knowledge.topics
             ):
                 interest = Interest(city, (topic,) if topic is not None else ())
+                before = await self.store.interest(address) if also else None
+                if before is not None and before.city == city and before.topics:  # an added topic: keep the others
+                    interest = Interest(city, tuple(dict.fromkeys((*before.topics, *interest.topics))))
                 await self.store.subscribe(address, interest)
                 return self.replies.subscribed(language, interest)
         return None

@@ -199,11 +199,16 @@ class SubscribeCity(Payload):
 
 @dataclass(frozen=True)
 class SubscribeTopic(Payload):
-    """/subscribe's second answer: the city chosen before and a topic id, or None for all topics."""
+    """/subscribe's second answer: the city chosen before and a topic id, or None for all topics; `also` adds
+    the topic to the ones chosen before instead of replacing them (its own tag)."""
 
     TAG: ClassVar[str] = "sb"
     city: str | None
     topic: str | None
+    also: bool = False
+
+    def tag(self) -> str:
+        return "sa" if self.also else self.TAG
 
     def fields(self) -> tuple[str, ...]:
         return (self.city or ANY, self.topic or ANY)
@@ -247,6 +252,8 @@ def _read(tag: str, fields: list[str]) -> Payload | None:
             return SubscribeCity(_any(city))
         case "sb", [city, topic] if city and topic:
             return SubscribeTopic(_any(city), _any(topic))
+        case "sa", [city, topic] if city and topic and topic != ANY:
+            return SubscribeTopic(_any(city), topic, also=True)
     return None
 
 

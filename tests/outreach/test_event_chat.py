@@ -121,10 +121,22 @@ async def test_subscribe_asks_a_city_then_a_topic_and_says_how_to_stop(
     done = await say(chat, ANNA, payload=press(topics, "Health and health insurance"))
     assert done.text == (
         "Done: I will send you announcements of info sessions in Plovdiv on Health and health insurance, and "
-        "nothing else. To stop them at any time, send /unsubscribe."
+        "nothing else. To stop them at any time, send /unsubscribe.\nTo hear of another topic too, choose it below."
     )
     outreach = SqlOutreach(database)
     assert await outreach.interest(ANNA) == Interest("plovdiv", ("health",))
+    assert "Health and health insurance" not in labels(done) and "Work" in labels(done)
+    more = await say(chat, ANNA, payload=press(done, "Work"))
+    assert more.text.startswith(
+        "Done: I will send you announcements of info sessions in Plovdiv on Health and health insurance, Work, "
+        "and nothing else."
+    )
+    assert more.text.endswith("To hear of another topic too, choose it below.")
+    assert await outreach.interest(ANNA) == Interest("plovdiv", ("health", "work"))
+    assert "Work" not in labels(more)
+    await say(chat, ANNA, payload=SubscribeTopic("sofia", "work", also=True).pack())  # an old screen, another city
+    assert await outreach.interest(ANNA) == Interest("sofia", ("work",))
+    assert unpack("sa:*:*") is None  # "all topics" is never added, it replaces
     await say(chat, ANNA, payload=SubscribeTopic(None, None).pack())
     assert await outreach.interest(ANNA) == Interest(None, ())
     stopped = await say(chat, ANNA, "/unsubscribe")
