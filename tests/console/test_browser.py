@@ -1,6 +1,7 @@
 """The console in a real browser (Debian's Chromium, driven by Selenium): a console chat opens a ticket, it
-appears in the live inbox without a reload, a consultant claims and answers it, and the answer reaches the chat.
-Screenshots of the inbox, the ticket and the figures go to tests/output/."""
+appears in the live inbox without a reload, a consultant claims and answers it, and the answer reaches the chat;
+an admin creates, previews, sends and cancels a broadcast and watches its progress. Screenshots of the inbox, the
+ticket, the figures and the broadcast go to tests/output/."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ def browser() -> Iterator[WebDriver]:
     options.binary_location = CHROMIUM
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
         options.add_argument(flag)
+    OUTPUT.mkdir(exist_ok=True)  # the screenshots' folder
     driver = webdriver.Chrome(service=Service(DRIVER), options=options)
     try:
         yield driver
@@ -88,7 +90,6 @@ def log_in(driver: WebDriver, url: str, name: str, password: str) -> None:
 
 def test_a_console_chat_ticket_is_worked_to_its_reply_in_chromium(browser: WebDriver, served: tuple[Path, str]) -> None:
     config, url = served
-    OUTPUT.mkdir(exist_ok=True)
     wait = WebDriverWait(browser, 20)
     log_in(browser, url, "maria", "wrong-password")
     wait.until(lambda d: "Wrong name or password." in d.page_source)  # the refused form has loaded
@@ -128,3 +129,42 @@ def test_a_console_chat_ticket_is_worked_to_its_reply_in_chromium(browser: WebDr
     browser.get(f"{url}/console/admin/figures")
     assert len(browser.find_elements(By.CSS_SELECTOR, "svg.chart")) >= 5
     browser.save_screenshot(str(OUTPUT / "console-figures.png"))
+
+
+def test_an_admin_announces_an_info_session_and_watches_it_go_out_in_chromium(
+    browser: WebDriver, served: tuple[Path, str]
+) -> None:
+    config, url = served
+    wait = WebDriverWait(browser, 20)
+    assert "/unsubscribe" in chat(config, "lena", "/subscribe\n1\n1\n", "--lang", "en")  # a city, all topics
+    assert "/unsubscribe" in chat(config, "omar", "/subscribe\n1\n1\n", "--lang", "ar")
+    log_in(browser, url, "root", "root-password-1")
+    wait.until(lambda d: d.current_url.endswith("/console/queue"))
+    browser.get(f"{url}/console/admin/events")
+    assert "Plovdiv" in browser.find_element(By.TAG_NAME, "main").text  # the seeds' past session
+
+    browser.get(f"{url}/console/admin/broadcasts")
+    form = browser.find_element(By.ID, "broadcast-yaml")
+    form.clear()
+    form.send_keys("name: Friday\ntext:\n  en: An info session on Friday.\naudience: {}\n")
+    browser.find_element(By.ID, "create-broadcast").click()
+    wait.until(lambda d: "stored as a draft" in d.page_source)
+    refusal = browser.find_element(By.ID, "broadcast-refusal").text
+    assert "no text in" in refusal and "ar" in refusal  # omar reads Arabic: refused without a fallback
+    browser.find_element(By.LINK_TEXT, "Preview with the default language's text where one is missing").click()
+    preview = wait.until(lambda d: d.find_element(By.ID, "preview")).text
+    assert "(fallback)" in preview
+    browser.find_element(By.ID, "send-broadcast").click()
+    wait.until(lambda d: "The broadcast is queued" in d.page_source)
+    assert len(browser.find_elements(By.CSS_SELECTOR, "p.done")) == 1  # said once
+    assert browser.find_element(By.ID, "broadcast-status").text == "sending"
+    assert browser.find_element(By.ID, "broadcast-progress").text.startswith("sent 0 of 2")
+
+    assert chat(config, "lena", "").strip() == "An info session on Friday."  # the console chat's next session
+    wait.until(lambda d: d.find_element(By.ID, "broadcast-progress").text.startswith("sent 1 of 2"))  # no reload
+    browser.save_screenshot(str(OUTPUT / "console-broadcast.png"))
+    browser.find_element(By.ID, "cancel-broadcast").click()
+    wait.until(lambda d: "The broadcast is cancelled" in d.page_source)
+    assert browser.find_element(By.ID, "broadcast-status").text == "cancelled"
+    assert "withdrawn 1" in browser.find_element(By.ID, "broadcast-progress").text
+    assert chat(config, "omar", "").strip() == ""  # withdrawn before it went
