@@ -5,6 +5,7 @@ ticket, the figures and the broadcast go to tests/output/."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -13,12 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.conftest import ROOT, free_port, run_cli_args
+from bot.core.knowledge import load_knowledge
+from tests.conftest import LANGUAGES, ROOT, free_port, run_cli_args
 
 OUTPUT = ROOT / "tests" / "output"
 CHROMIUM, DRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
@@ -42,14 +45,17 @@ def browser() -> Iterator[WebDriver]:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """`migrant-bot console` on a copy of the knowledge base (an admin's edits must not touch the repository's),
+    with an admin, root, and two consultants, maria and ivan."""
     port = free_port()
     config = tmp_path / "bot.toml"
+    shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge")
     config.write_text(
-        f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "sqlite+aiosqlite:///bot.db"\n'
-        f"[web]\nport = {port}\n",
+        f'[bot]\nknowledge_dir = "{tmp_path / "knowledge"}"\ndatabase_url = "sqlite+aiosqlite:///bot.db"\n'
+        f"[web]\nport = {port}\n[console]\nlogin_attempts_per_minute = 3\n",
         encoding="utf-8",
     )
-    for name, role in (("root", "admin"), ("maria", "consultant")):
+    for name, role in (("root", "admin"), ("maria", "consultant"), ("ivan", "consultant")):
         added = subprocess.run(
             run_cli_args(config, "staff", "add", name, "--role", role, "--languages", "en,ar", "--password-stdin"),
             input=f"{name}-password-1\n",
@@ -81,6 +87,18 @@ def chat(config: Path, user: str, text: str, *options: str) -> str:
     return done.stdout
 
 
+def waiting(driver: WebDriver) -> WebDriverWait[WebDriver]:
+    """A wait that looks again when the live inbox replaced the rows it was reading (every 2 s)."""
+    return WebDriverWait(driver, 20, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException))
+
+
+def first_ticket(wait: WebDriverWait[WebDriver]) -> str:
+    """The address of the first ticket in the live inbox."""
+    return str(
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#queue-rows tr[data-ticket] a").get_attribute("href"))
+    )
+
+
 def log_in(driver: WebDriver, url: str, name: str, password: str) -> None:
     driver.get(f"{url}/console/login")
     driver.find_element(By.NAME, "name").send_keys(name)
@@ -90,7 +108,7 @@ def log_in(driver: WebDriver, url: str, name: str, password: str) -> None:
 
 def test_a_console_chat_ticket_is_worked_to_its_reply_in_chromium(browser: WebDriver, served: tuple[Path, str]) -> None:
     config, url = served
-    wait = WebDriverWait(browser, 20)
+    wait = waiting(browser)
     log_in(browser, url, "maria", "wrong-password")
     wait.until(lambda d: "Wrong name or password." in d.page_source)  # the refused form has loaded
     log_in(browser, url, "maria", "maria-password-1")
@@ -101,11 +119,11 @@ def test_a_console_chat_ticket_is_worked_to_its_reply_in_chromium(browser: WebDr
     assert "No tickets here." in browser.page_source
 
     chat(config, "amal", "/consultant\nأحتاج مساعدة في الإقامة، رقم 112\n", "--lang", "ar")
-    row = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#queue-rows tr[data-ticket]"))[0]  # no reload
-    assert "أحتاج مساعدة في الإقامة" in row.text and "amal" not in browser.page_source
+    row = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#queue-rows tr[data-ticket]").text)  # no reload
+    assert "أحتاج مساعدة في الإقامة" in row and "amal" not in browser.page_source
     browser.save_screenshot(str(OUTPUT / "console-inbox.png"))
 
-    row.find_element(By.TAG_NAME, "a").click()
+    browser.get(first_ticket(wait))
     browser.find_element(By.ID, "claim").click()
     wait.until(lambda d: "The ticket is yours." in d.page_source)
     message = browser.find_element(By.CSS_SELECTOR, ".line.user .text")
@@ -135,7 +153,7 @@ def test_an_admin_announces_an_info_session_and_watches_it_go_out_in_chromium(
     browser: WebDriver, served: tuple[Path, str]
 ) -> None:
     config, url = served
-    wait = WebDriverWait(browser, 20)
+    wait = waiting(browser)
     assert "/unsubscribe" in chat(config, "lena", "/subscribe\n1\n1\n", "--lang", "en")  # a city, all topics
     assert "/unsubscribe" in chat(config, "omar", "/subscribe\n1\n1\n", "--lang", "ar")
     log_in(browser, url, "root", "root-password-1")
@@ -168,3 +186,69 @@ def test_an_admin_announces_an_info_session_and_watches_it_go_out_in_chromium(
     assert browser.find_element(By.ID, "broadcast-status").text == "cancelled"
     assert "withdrawn 1" in browser.find_element(By.ID, "broadcast-progress").text
     assert chat(config, "omar", "").strip() == ""  # withdrawn before it went
+
+
+def test_logins_past_the_limit_wait_even_with_the_right_password_in_chromium(
+    browser: WebDriver, served: tuple[Path, str]
+) -> None:
+    _, url = served
+    wait = waiting(browser)
+    for _ in range(3):
+        log_in(browser, url, "maria", "wrong-password")
+        wait.until(lambda d: "Wrong name or password." in d.page_source)
+    log_in(browser, url, "maria", "maria-password-1")
+    wait.until(lambda d: "Too many failed attempts. Try again in" in d.page_source)
+    assert browser.current_url.endswith("/console/login")
+    browser.get(f"{url}/console/queue")
+    assert browser.current_url.endswith("/console/login")  # no session was started
+
+
+def test_an_admin_assigns_a_ticket_keeps_canned_replies_and_teaches_the_bot_a_question_in_chromium(
+    browser: WebDriver, served: tuple[Path, str]
+) -> None:
+    config, url = served
+    wait = waiting(browser)
+    question = "who covers the bill when a foreigner sees a doctor here"
+    before = chat(config, "pat", f"{question}\n", "--lang", "en")
+    chat(config, "amal", "/consultant\nI need help with my residence card\n", "--lang", "en")
+
+    log_in(browser, url, "root", "root-password-1")
+    wait.until(lambda d: d.current_url.endswith("/console/queue"))
+    browser.get(f"{url}/console/admin/canned")
+    Select(browser.find_element(By.ID, "canned-language")).select_by_visible_text("en")
+    browser.find_element(By.ID, "canned-title").send_keys("Office hours")
+    browser.find_element(By.ID, "canned-text").send_keys("Our office is open on weekdays; write here any time.")
+    browser.find_element(By.ID, "add-canned").click()
+    wait.until(lambda d: "Our office is open on weekdays" in d.find_element(By.TAG_NAME, "table").text)
+
+    browser.get(f"{url}/console/queue")
+    browser.get(first_ticket(wait))
+    Select(browser.find_element(By.ID, "assign-to")).select_by_visible_text("ivan")
+    browser.find_element(By.ID, "assign").click()
+    wait.until(lambda d: "The ticket is assigned." in d.page_source)
+    assert browser.find_element(By.CSS_SELECTOR, ".facts .holder").text == "ivan"
+    ticket_url = browser.current_url.split("?")[0]
+
+    browser.get(f"{url}/console/admin/unanswered")
+    group = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "section.group"))[0]
+    assert question in group.text
+    entry = group.find_element(By.CSS_SELECTOR, "h2 code").text
+    group.find_element(By.CSS_SELECTOR, "button.add-paraphrases").click()
+    wait.until(lambda d: "The questions are added to the entry, validated and reloaded." in d.page_source)
+    answer = load_knowledge(config.parent / "knowledge", LANGUAGES).entries[entry].answers["en"]
+    assert answer.splitlines()[0] not in before
+    # the bot answers it now (after asking the person's status, which this entry's answer depends on: not said)
+    assert answer.splitlines()[0] in chat(config, "pat", f"{question}\n6\n", "--lang", "en")
+
+    browser.find_element(By.CSS_SELECTOR, "form.logout button").click()
+    wait.until(lambda d: d.current_url.endswith("/console/login"))
+    log_in(browser, url, "ivan", "ivan-password-1")
+    wait.until(lambda d: d.current_url.endswith("/console/queue"))
+    browser.get(ticket_url)
+    assert browser.find_element(By.CSS_SELECTOR, ".facts .holder").text == "ivan"  # assigned: his
+    browser.find_element(By.CSS_SELECTOR, "button.canned-reply").click()
+    box = browser.find_element(By.ID, "reply-text")
+    assert box.get_attribute("value") == "Our office is open on weekdays; write here any time."
+    browser.find_element(By.ID, "send-reply").click()
+    wait.until(lambda d: "Your reply is on its way" in d.page_source)
+    assert "Our office is open on weekdays; write here any time." in chat(config, "amal", "")
