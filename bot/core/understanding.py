@@ -2,8 +2,9 @@
 
 Pure and stateless, built once per knowledge base and shared (the CLI's `ask`, the evaluation, every
 conversation). The order is fixed: the crisis lexicon, the encoder, the semantic crisis layer, small talk, then
-the FAQ, where the learned classifier and the lexical matcher are combined. When the encoder is down (or
-switched off) the lexicon and the lexical matcher still answer.
+the FAQ: a message that is one of an entry's questions word for word (as folded) is answered by it, because an
+admin wrote it there; any other, by the learned classifier and the lexical matcher combined. When the encoder is
+down (or switched off) the lexicon and the lexical matcher still answer.
 """
 
 from __future__ import annotations
@@ -91,6 +92,16 @@ class _Reading:
         return (self.detection.language or "").endswith("-latn")
 
 
+def _written_questions(knowledge: KnowledgeBase) -> dict[str, str]:
+    """Every entry's questions, folded, to the entry; one two entries share belongs to neither."""
+    owners: dict[str, set[str]] = {}
+    for entry in knowledge.entries.values():
+        for questions in entry.questions.values():
+            for question in questions:
+                owners.setdefault(fold(question), set()).add(entry.id)
+    return {text: next(iter(ids)) for text, ids in owners.items() if len(ids) == 1}
+
+
 class Understander:
     def __init__(
         self,
@@ -113,6 +124,7 @@ class Understander:
         self.detector = LanguageDetector(self._language_samples(i18n), foreign_samples())
         self.encoder = encoder if semantic is not None else None
         self.semantic = semantic
+        self._written = _written_questions(knowledge)
 
     def _language_samples(self, i18n: I18n) -> dict[str, list[str]]:
         samples: dict[str, list[str]] = {language: list(i18n.texts(language)) for language in self.bot.languages}
@@ -236,6 +248,12 @@ class Understander:
         if intent is not None:
             return Understanding(
                 lang, Action.SMALLTALK, kind=intent.kind, confidence=1.0, language_source=why, semantic=semantic
+            )
+        written = self._written.get(reading.folded)
+        if written is not None:
+            entry = self.knowledge.entries[written]
+            return Understanding(
+                lang, Action.ANSWER, entry.topic, entry.id, 1.0, language_source=why, semantic=semantic
             )
         matches = self._ranked(reading, prediction)
         if prediction is not None and self._out_of_scope(prediction, matches):

@@ -52,3 +52,14 @@ def test_misspelled_questions_find_their_entry(engine: Engine) -> None:
 def test_out_of_scope_chatter_gets_no_answer(engine: Engine) -> None:
     for text in ["what's the weather tomorrow", "кто выиграл матч", "یک جوک بگو", "pizza recipe", "asdfgh qwerty"]:
         assert engine.understand(text).action != "answer", text
+
+
+def test_a_question_an_entry_lists_is_answered_by_it_whatever_the_case_and_punctuation(engine: Engine) -> None:
+    entry = engine.understander.knowledge.entries["asylum-how-to-apply"]
+    for question in (entry.questions["en"][-1], entry.questions["ru"][0]):
+        understanding = engine.understand(f"  {question.upper()}?! ")
+        assert (understanding.action, understanding.entry, understanding.confidence) == (
+            "answer",
+            "asylum-how-to-apply",
+            1.0,
+        ), question
