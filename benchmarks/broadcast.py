@@ -25,7 +25,7 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from benchmarks.faults import Bot, latency, percentile
+from benchmarks.faults import latency, percentile
 from bot.storage.database import Database
 from bot.storage.models import Outbox, Subscription, User, utcnow
 from bot.tables import format_table
@@ -33,6 +33,7 @@ from tests.conftest import free_port
 from tests.fakes.serve import eventually
 from tests.fakes.telegram_api import FakeTelegram
 from tests.fakes.viber_api import FakeViber
+from tests.harness import BotProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 TELEGRAM_BASE = 5_000_000
@@ -86,7 +87,7 @@ async def cli(folder: Path, config: Path, *args: str) -> str:
     return out.decode()
 
 
-async def chatting(bot: Bot, telegram: FakeTelegram, offset: int) -> list[float]:
+async def chatting(bot: BotProcess, telegram: FakeTelegram, offset: int) -> list[float]:
     """The 20 users write five times each, at 4 messages a second in all: 100 reply times in milliseconds."""
     times: list[float] = []
     for _ in range(ROUNDS):
@@ -116,7 +117,7 @@ async def main() -> None:
         folder = Path(name)
         database_url = f"sqlite+aiosqlite:///{folder / 'bot.db'}"
         chats, receivers = await seed(database_url, args.subscribers, args.viber_share)
-        bot = Bot(
+        bot = BotProcess(
             folder,
             database_url,
             telegram.url,

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import signal
 import statistics
 import sys
 import tempfile
@@ -45,7 +43,7 @@ from tests.conftest import free_port
 from tests.fakes.postgres import create_scratch_database, drop_scratch_database
 from tests.fakes.serve import eventually
 from tests.fakes.telegram_api import FakeTelegram, message_update
-from tests.harness import ENV, WEBHOOK_SECRET
+from tests.harness import WEBHOOK_SECRET, BotProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = 10
@@ -63,66 +61,6 @@ def questions_and_answers() -> list[tuple[str, str]]:
         if all(answer != a for _, a in pairs):
             pairs.append((entry.questions["en"][0], answer))
     return pairs
-
-
-@dataclass
-class Bot:
-    """One `migrant-bot run` process; `start` again after `kill`."""
-
-    folder: Path
-    database_url: str
-    api: str
-    mode: str
-    port: int
-    process: asyncio.subprocess.Process | None = None
-    extra: str = ""  # more config sections (another channel's)
-
-    def config(self) -> Path:
-        path = self.folder / f"bot-{self.port}.toml"
-        path.write_text(
-            f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "{self.database_url}"\n'
-            f'[telegram]\nenabled = true\nmode = "{self.mode}"\napi_base_url = "{self.api}"\n'
-            f'[web]\nport = {self.port}\npublic_url = "https://bot.example.org"\n' + self.extra,
-            encoding="utf-8",
-        )
-        return path
-
-    async def start(self) -> None:
-        env = {**os.environ, **ENV}
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "--config",
-            str(self.config()),
-            "run",
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=(self.folder / f"bot-{self.port}.log").open("ab"),  # what went wrong, if the bot dies
-        )
-        async with httpx.AsyncClient() as client:
-
-            async def healthy() -> bool:
-                try:
-                    return (await client.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(healthy, 60)
-            if not await healthy():
-                log = (self.folder / f"bot-{self.port}.log").read_text(errors="replace")[-3000:]
-                raise SystemExit(f"`migrant-bot run` did not start:\n{log}")
-
-    async def kill(self) -> None:
-        """kill -9, and wait until it is gone."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            await self.process.wait()
 
 
 async def post_until_taken(client: httpx.AsyncClient, url: str, update: dict[str, object]) -> None:
@@ -188,7 +126,7 @@ async def kill_run(mode: str, database_url: str, updates: int, users: int, kills
         batch.append(message_update(chat, question))
     in_flight = 0
     with tempfile.TemporaryDirectory() as folder:
-        bot = Bot(Path(folder), database_url, fake.url, mode, free_port())
+        bot = BotProcess(Path(folder), database_url, fake.url, mode, free_port())
         await bot.start()
         started = time.perf_counter()
         try:
@@ -244,7 +182,7 @@ async def outbox_run(database_url: str, replies: int = 120) -> list[object]:
     return ["two processes, one outbox, API 0.5-1 s a call", replies, replies - len(delivered), twice, "-", "-"]
 
 
-async def deliver(bot: Bot, fake: FakeTelegram, client: httpx.AsyncClient, update: dict[str, object]) -> None:
+async def deliver(bot: BotProcess, fake: FakeTelegram, client: httpx.AsyncClient, update: dict[str, object]) -> None:
     """As the bot's mode wants it: queued for getUpdates, or posted to the webhook."""
     if bot.mode == "polling":
         fake.updates.append(update)
@@ -252,7 +190,7 @@ async def deliver(bot: Bot, fake: FakeTelegram, client: httpx.AsyncClient, updat
         await post_until_taken(client, f"http://127.0.0.1:{bot.port}/telegram", update)
 
 
-async def latency(bot: Bot, fake: FakeTelegram, chats: range, rate: float) -> list[float]:
+async def latency(bot: BotProcess, fake: FakeTelegram, chats: range, rate: float) -> list[float]:
     """Each chat writes once, at `rate` messages a second in all; milliseconds from sending to its reply. Calls
     to the fake are looked at once each: the harness shares its event loop with the fake API it measures."""
     posted: dict[int, float] = {}
@@ -292,7 +230,7 @@ async def load_round(database_url: str, mode: str) -> Round:
     fake = FakeTelegram()
     await fake.start()
     with tempfile.TemporaryDirectory() as folder:
-        bot = Bot(Path(folder), database_url, fake.url, mode, free_port())
+        bot = BotProcess(Path(folder), database_url, fake.url, mode, free_port())
         await bot.start()
         try:
             async with httpx.AsyncClient(timeout=30) as client:

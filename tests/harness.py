@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -176,3 +179,64 @@ async def bot_on(
     async with running(config_text(database_url, telegram, mode, viber, extra, group)) as bot:
         bot.telegram, bot.viber = telegram, viber
         yield bot
+
+
+@dataclass
+class BotProcess:
+    """One `migrant-bot run` process, against the fake Bot API at `api`; `start` again after `kill`."""
+
+    folder: Path
+    database_url: str
+    api: str
+    mode: str
+    port: int
+    process: asyncio.subprocess.Process | None = None
+    extra: str = ""  # more config sections (another channel's)
+    knowledge: Path = ROOT / "knowledge"
+
+    def config(self) -> Path:
+        path = self.folder / f"bot-{self.port}.toml"
+        path.write_text(
+            f'[bot]\nknowledge_dir = "{self.knowledge}"\ndatabase_url = "{self.database_url}"\n'
+            f'[telegram]\nenabled = true\nmode = "{self.mode}"\napi_base_url = "{self.api}"\n'
+            f'[web]\nport = {self.port}\npublic_url = "https://bot.example.org"\n' + self.extra,
+            encoding="utf-8",
+        )
+        return path
+
+    async def start(self) -> None:
+        env = {**os.environ, **ENV}
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "--config",
+            str(self.config()),
+            "run",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=(self.folder / f"bot-{self.port}.log").open("ab"),  # what went wrong, if the bot dies
+        )
+        async with httpx.AsyncClient() as client:
+
+            async def healthy() -> bool:
+                try:
+                    return (await client.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(healthy, 60)
+            if not await healthy():
+                log = (self.folder / f"bot-{self.port}.log").read_text(errors="replace")[-3000:]
+                raise SystemExit(f"`migrant-bot run` did not start:\n{log}")
+
+    async def kill(self) -> None:
+        """kill -9, and wait until it is gone."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            await self.process.wait()
