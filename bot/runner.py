@@ -35,6 +35,7 @@ from bot.reload import Reloader
 from bot.reminders import Reminders
 from bot.storage.inbox import SqlInbox
 from bot.storage.outreach import SqlOutreach
+from bot.types import MediaSource
 from bot.web import create_app
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,9 @@ async def _start(
         from bot.webconsole.app import build_console
         from bot.webconsole.app import routes as console_routes
 
-        routes += console_routes(await build_console(config, runtime.database, runtime.desk, parts.reloader))
+        media = {c.channel: c for c in parts.channels if isinstance(c, MediaSource)}
+        console = await build_console(config, runtime.database, runtime.desk, parts.reloader, media)
+        routes += console_routes(console)
     app = create_app(lambda: parts.ready, routes)
     listening = socket.socket(socket.AF_INET6 if ":" in config.web.host else socket.AF_INET)
     try:  # bound here, not by uvicorn, so that a taken port is one line of ours, not a server's traceback

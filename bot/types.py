@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 PAYLOAD_MAX_BYTES = 64  # Telegram's callback_data limit; the smallest of the channels
 
@@ -121,3 +122,27 @@ class DeliveryError(Exception):
         self.blocked = blocked
         self.permanent = permanent or blocked
         self.retry_after = retry_after
+
+
+MEDIA_LIMIT = 20 * 1024 * 1024  # the largest file fetched for a consultant (Telegram's bots get no larger)
+
+
+@dataclass(frozen=True)
+class Media:
+    """A file a person sent, as fetched from the service for a consultant: passed through, never stored."""
+
+    content: bytes
+    content_type: str
+
+
+class MediaUnavailable(Exception):
+    """The service does not give the file (gone, too large, unreachable): the console says so."""
+
+
+@runtime_checkable
+class MediaSource(Protocol):
+    """A channel that can fetch what a person sent from the reference stored in the ticket ('photo <file id>')."""
+
+    channel: str
+
+    async def media(self, kind: str, reference: str) -> Media: ...

@@ -43,9 +43,10 @@ def config_text(
     viber: FakeViber | None = None,
     extra: str = "",
     group: int = 0,
+    public_url: str = "https://bot.example.org",
 ) -> str:
     text = f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "{database_url}"\n'
-    text += '[web]\nport = 0\npublic_url = "https://bot.example.org"\n'
+    text += f'[web]\nport = 0\npublic_url = "{public_url}"\n'
     if telegram is not None:
         text += (
             f'[telegram]\nenabled = true\nmode = "{mode}"\napi_base_url = "{telegram.url}"\n'

@@ -12,7 +12,7 @@ import datetime as dt
 import functools
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from bot.storage.figures import SqlFigures
 from bot.storage.outreach import SqlOutreach
 from bot.storage.staff import SessionInfo, SqlStaff
 from bot.storage.users import SqlUserStore
+from bot.types import MediaSource
 from bot.webconsole import auth
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Console:
     key: bytes
     limiter: auth.LoginLimiter
     templates: jinja2.Environment
+    media: Mapping[str, MediaSource] = field(default_factory=dict)  # the running channels that fetch attachments
     seen: dict[str, str] = field(default_factory=dict)  # a YAML file's text by the digest a page showed
 
     @property
@@ -117,7 +119,9 @@ def _environment(zone: dt.tzinfo) -> jinja2.Environment:
     return env
 
 
-async def build_console(config: Config, database: Database, desk: Desk, reloader: Reloader) -> Console:
+async def build_console(
+    config: Config, database: Database, desk: Desk, reloader: Reloader, media: Mapping[str, MediaSource] | None = None
+) -> Console:
     staff = SqlStaff(database)
     return Console(
         config,
@@ -131,6 +135,7 @@ async def build_console(config: Config, database: Database, desk: Desk, reloader
         await staff.key(),
         auth.LoginLimiter(config.console.login_attempts_per_minute),
         _environment(desk.hours.zone),
+        media or {},
     )
 
 
@@ -191,7 +196,7 @@ def guarded(console: Console, handler: Handler, admin: bool = False) -> Callable
 
 def routes(console: Console) -> list[BaseRoute]:
     """Everything under /console, to be mounted in the bot's HTTP app (or served alone)."""
-    from bot.webconsole import inbox, login, outreach, workshop
+    from bot.webconsole import inbox, login, media, outreach, workshop
 
     def get(path: str, handler: Handler, admin: bool = False) -> Route:
         return Route(path, guarded(console, handler, admin), methods=["GET"])
@@ -205,6 +210,7 @@ def routes(console: Console) -> list[BaseRoute]:
         get("/queue", inbox.queue),
         get("/queue/rows", inbox.queue_rows),
         get("/tickets/{id:int}", inbox.ticket),
+        get("/tickets/{id:int}/media/{line:int}", media.attachment),
         post("/tickets/{id:int}/{action:str}", inbox.act),
         get("/admin/knowledge", workshop.knowledge, admin=True),
         post("/admin/knowledge/reload", workshop.reload, admin=True),

@@ -5,7 +5,6 @@ pseudonym only."""
 from __future__ import annotations
 
 import hashlib
-import re
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -13,6 +12,7 @@ from starlette.responses import HTMLResponse, Response
 from bot.core.handoff import TicketLine, ticket_age
 from bot.core.tickets import DeskError, TicketStatus
 from bot.webconsole.app import HEADERS, Console, Who, form_of, go, page, refused
+from bot.webconsole.media import attachment_of
 
 PREVIEW = 90
 DONE = {
@@ -23,11 +23,6 @@ DONE = {
     "noted": "Your note is saved. The person does not see it.",
     "assigned": "The ticket is assigned.",
 }
-ATTACHMENT = re.compile(
-    r"^\[(photo|voice|audio|video|video_note|sticker|document|animation|picture|file|location)"
-    r" ([^\]]*)\]\s*(.*)$",
-    re.S,
-)
 STATUSES = [s.value for s in TicketStatus]
 
 
@@ -83,13 +78,11 @@ async def queue_rows(console: Console, request: Request, who: Who) -> Response:
 
 
 def _lines(lines: list[TicketLine]) -> list[dict[str, object]]:
-    """Each line with the kind of attachment the person sent, if any, apart from its caption."""
-    shown = []
+    """Each line with the attachment the person sent, if any, apart from its caption."""
+    shown: list[dict[str, object]] = []
     for line in lines:
-        media = ATTACHMENT.match(line.text) if line.author == "user" else None
-        shown.append(
-            {"line": line, "media": media.group(1) if media else None, "text": media.group(3) if media else line.text}
-        )
+        media = attachment_of(line)
+        shown.append({"line": line, "media": media, "text": media.caption if media else line.text})
     return shown
 
 
@@ -119,6 +112,7 @@ async def _ticket_page(
         error=error,
         draft=draft,
         rtl=ticket.language in ("ar", "fa"),
+        opens=ticket.channel in console.media,
     )
 
 

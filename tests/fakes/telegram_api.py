@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.serve import Served, serve
@@ -50,6 +50,7 @@ class FakeTelegram:
     most_in_flight: int = 0
     forum: bool = False  # whether getChat says the group is a forum
     outage_until: float = 0.0  # time.monotonic() before which every call answers 502 Bad Gateway
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # file id -> (file_path, content) for getFile
     hanging: set[int] = field(default_factory=set)  # chats whose sendMessage hangs for `hang_seconds`
     hang_seconds: float = 20.0
     deleted: list[int] = field(default_factory=list)  # message ids deleteMessage was asked to delete
@@ -191,6 +192,9 @@ class FakeTelegram:
                 "chat": {"id": int(params["chat_id"]), "type": "supergroup"},
                 "from": BOT_USER,
             }
+        if method == "getFile":
+            path, content = self.files[str(params["file_id"])]  # an unknown id: a 500, as a test would want to see
+            return {"file_id": params["file_id"], "file_unique_id": "u", "file_size": len(content), "file_path": path}
         if method == "getUpdates":
             # as Telegram does: an offset confirms the updates before it, which are then gone; the others stay
             # until confirmed, so an update fetched by a process that died is fetched again. A long poll of up to
@@ -206,9 +210,22 @@ class FakeTelegram:
         return True
 
     async def start(self, port: int = 0) -> None:
-        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"])])
+        app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._endpoint, methods=["POST", "GET"]),
+                Route("/file/bot{token}/{path:path}", self._file),
+            ]
+        )
         self._served = await serve(app, port)
         self.url = self._served.url
+
+    async def _file(self, request: Request) -> Response:
+        """A file's download, as getFile's file_path names it; only with the right token."""
+        path = request.path_params["path"]
+        found = [content for name, content in self.files.values() if name == path]
+        if request.path_params["token"] != TOKEN or not found:
+            return Response(status_code=404)
+        return Response(found[0], media_type="application/octet-stream")
 
     def let_go(self) -> None:
         """End every hanging call now."""

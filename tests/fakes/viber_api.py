@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.channels.viber.adapter import signature_of
@@ -30,6 +30,7 @@ class FakeViber:
     too_many: int = 0
     outage_until: float = 0.0  # time.monotonic() before which every call answers HTTP 500
     accepted: list[dict[str, Any]] = field(default_factory=list)  # the send_message calls answered with status 0
+    media: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # name -> (content type, bytes) at media_url
     url: str = ""
     _token: int = 5000000000000000000
     _served: Served | None = None
@@ -59,8 +60,18 @@ class FakeViber:
             {"status": 0, "status_message": "ok", "message_token": self._token, "chat_hostname": "SN-CHAT-01_"}
         )
 
+    def media_url(self, name: str) -> str:
+        """Where a file a user sent lies, as the link in a callback ("media")."""
+        assert self._served is not None
+        return f"{self._served.url}/media/{name}"
+
+    async def _media(self, request: Request) -> Response:
+        found = self.media.get(request.path_params["name"])
+        return Response(found[1], media_type=found[0]) if found else Response(status_code=404)
+
     async def start(self) -> None:
-        self._served = await serve(Starlette(routes=[Route("/pa/{method}", self._endpoint, methods=["POST"])]))
+        routes = [Route("/pa/{method}", self._endpoint, methods=["POST"]), Route("/media/{name}", self._media)]
+        self._served = await serve(Starlette(routes=routes))
         self.url = self._served.url + "/pa"
 
     async def stop(self) -> None:

@@ -14,6 +14,7 @@ import functools
 import html
 import json
 import logging
+import mimetypes
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -23,7 +24,19 @@ from telegram.request import HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.pacing import Pace
-from bot.types import Address, Button, DeliveryError, Handler, Inbound, Outbound, Received, split_message
+from bot.types import (
+    MEDIA_LIMIT,
+    Address,
+    Button,
+    DeliveryError,
+    Handler,
+    Inbound,
+    Media,
+    MediaUnavailable,
+    Outbound,
+    Received,
+    split_message,
+)
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
@@ -49,6 +62,10 @@ def _at(data: object, *path: str) -> object:
             return None
         data = data.get(key)
     return data
+
+
+# what a kind of media is when its file name says nothing (Telegram's photos are JPEG, voice notes Ogg Opus)
+MEDIA_TYPES = {"photo": "image/jpeg", "voice": "audio/ogg", "video": "video/mp4", "video_note": "video/mp4"}
 
 
 def attachment_of(message: dict[str, object]) -> str | None:
@@ -272,6 +289,18 @@ class TelegramChannel:
                 raise DeliveryError(str(exc), permanent=True) from exc
             except TelegramError as exc:  # timeouts, network trouble, 5xx: worth another try
                 raise DeliveryError(str(exc)) from exc
+
+    async def media(self, kind: str, reference: str) -> Media:
+        """A file a person sent, by the file id the ticket keeps: getFile, then the download, in memory only."""
+        try:
+            file = await self.bot.get_file(reference)
+            if file.file_size is not None and file.file_size > MEDIA_LIMIT:
+                raise MediaUnavailable(f"the {kind} is larger than {MEDIA_LIMIT // 2**20} MB")
+            content = bytes(await file.download_as_bytearray())
+        except TelegramError as exc:
+            raise MediaUnavailable(f"Telegram did not give the {kind}: {exc}") from exc
+        guessed = mimetypes.guess_type(file.file_path or "")[0]
+        return Media(content, guessed or MEDIA_TYPES.get(kind, "application/octet-stream"))
 
     async def register_commands(self, commands: dict[str, list[tuple[str, str]]]) -> None:
         """setMyCommands once per language, with descriptions in that language."""

@@ -29,7 +29,19 @@ from viberbot.api.viber_requests import (
 )
 
 from bot.pacing import Pace
-from bot.types import Address, Button, DeliveryError, Handler, Inbound, Outbound, Received, split_message
+from bot.types import (
+    MEDIA_LIMIT,
+    Address,
+    Button,
+    DeliveryError,
+    Handler,
+    Inbound,
+    Media,
+    MediaUnavailable,
+    Outbound,
+    Received,
+    split_message,
+)
 
 CHANNEL = "viber"
 PRESS = "#mb:"
@@ -264,6 +276,25 @@ class ViberChannel:
                 raise DeliveryError(reason, permanent=True)
             token = str(answer.get("message_token", "")) or None
         return token
+
+    async def media(self, kind: str, reference: str) -> Media:
+        """A file a person sent, by the link Viber put in the callback (it expires after a while), read into
+        memory up to MEDIA_LIMIT and never stored."""
+        if not reference.startswith(("https://", "http://")):
+            raise MediaUnavailable(f"the {kind} has no link to fetch it by")
+        try:
+            async with self._client.stream("GET", reference) as response:
+                if response.status_code != 200:
+                    raise MediaUnavailable(f"Viber answered {response.status_code} for the {kind} (links expire)")
+                content = bytearray()
+                async for chunk in response.aiter_bytes():
+                    content += chunk
+                    if len(content) > MEDIA_LIMIT:
+                        raise MediaUnavailable(f"the {kind} is larger than {MEDIA_LIMIT // 2**20} MB")
+                kind_type = response.headers.get("content-type", "application/octet-stream").split(";")[0]
+        except httpx.HTTPError as exc:
+            raise MediaUnavailable(f"the {kind} could not be fetched: {type(exc).__name__}") from exc
+        return Media(bytes(content), kind_type)
 
     async def set_webhook(self, url: str) -> dict[str, object]:
         return await self._post("set_webhook", webhook_request(url))
