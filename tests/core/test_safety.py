@@ -104,6 +104,22 @@ def test_a_semantic_match_catches_wording_no_phrase_has(engine: Engine, safety: 
     assert understanding.action == "emergency" and understanding.semantic
 
 
-@pytest.mark.parametrize("text", ["good morning", "thanks a lot", "write me a poem about the sea", "who won the match"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "good morning",
+        "thanks a lot",
+        "write me a poem about the sea",
+        "who won the match",
+        "good evening everyone",  # the crisis classifier said suicide (0.83) before "everyone" was a greeting's
+        "hello there friend",
+        "привет всем",
+    ],
+)
 def test_greetings_and_chatter_are_no_emergency(engine: Engine, text: str) -> None:
     assert engine.understand(text).action != "emergency"
+
+
+@pytest.mark.parametrize("text", ["my friend overdosed", "friends help me he is beating me"])
+def test_a_greetings_addressee_does_not_hide_an_emergency(engine: Engine, text: str) -> None:
+    assert engine.understand(text).action == "emergency"
