@@ -138,6 +138,10 @@ class Media:
 class MediaUnavailable(Exception):
     """The service does not give the file (gone, too large, unreachable): the console says so."""
 
+    @classmethod
+    def too_large(cls, kind: str) -> MediaUnavailable:
+        return cls(f"the {kind} is larger than {MEDIA_LIMIT // 2**20} MB")
+
 
 @runtime_checkable
 class MediaSource(Protocol):

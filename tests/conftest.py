@@ -16,6 +16,8 @@ from bot.core.engine import Engine
 from bot.core.knowledge import KnowledgeBase, load_knowledge
 from bot.storage.database import Database
 from tests.fakes.postgres import create_scratch_database, drop_scratch_database
+from tests.fakes.telegram_api import FakeTelegram
+from tests.fakes.viber_api import FakeViber
 
 pytest_plugins = ["tests.group_desk"]  # the consultants' group fixture, shared by its tests and the erasure tests
 
@@ -89,6 +91,24 @@ async def _postgres_database() -> tuple[str, str]:
         return await create_scratch_database(admin_url), admin_url
     except Exception as exc:  # the server is down or refuses: a skip that says why, never a pass
         pytest.skip(f"PostgreSQL at {make_url(admin_url).render_as_string(hide_password=True)} is not usable: {exc}")
+
+
+@pytest.fixture
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    """The fake Bot API, served on 127.0.0.1 for one test."""
+    server = FakeTelegram()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def fake_viber() -> AsyncIterator[FakeViber]:
+    """The fake Viber REST API, served on 127.0.0.1 for one test."""
+    server = FakeViber()
+    await server.start()
+    yield server
+    await server.stop()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

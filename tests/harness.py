@@ -182,6 +182,20 @@ async def bot_on(
         yield bot
 
 
+async def serving(port: int, seconds: float) -> bool:
+    """Wait until a bot process on `port` answers /healthz (at most `seconds`); whether it does."""
+    async with httpx.AsyncClient() as client:
+
+        async def healthy() -> bool:
+            try:
+                return (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(healthy, seconds)
+        return await healthy()
+
+
 @dataclass
 class BotProcess:
     """One `migrant-bot run` process, against the fake Bot API at `api`; `start` again after `kill`."""
@@ -218,18 +232,9 @@ class BotProcess:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=(self.folder / f"bot-{self.port}.log").open("ab"),  # what went wrong, if the bot dies
         )
-        async with httpx.AsyncClient() as client:
-
-            async def healthy() -> bool:
-                try:
-                    return (await client.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(healthy, 60)
-            if not await healthy():
-                log = (self.folder / f"bot-{self.port}.log").read_text(errors="replace")[-3000:]
-                raise SystemExit(f"`migrant-bot run` did not start:\n{log}")
+        if not await serving(self.port, 60):
+            log = (self.folder / f"bot-{self.port}.log").read_text(errors="replace")[-3000:]
+            raise SystemExit(f"`migrant-bot run` did not start:\n{log}")
 
     async def kill(self) -> None:
         """kill -9, and wait until it is gone."""

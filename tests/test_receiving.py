@@ -31,19 +31,13 @@ CHAT = 3001
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
+def fake(fake_telegram: FakeTelegram) -> FakeTelegram:
+    return fake_telegram  # the shared fixture (tests/conftest.py), under the name these tests use
 
 
 @pytest.fixture
-async def viber_fake() -> AsyncIterator[FakeViber]:
-    server = FakeViber()
-    await server.start()
-    yield server
-    await server.stop()
+def viber_fake(fake_viber: FakeViber) -> FakeViber:
+    return fake_viber  # the shared fixture (tests/conftest.py), under the name these tests use
 
 
 def sqlite(tmp_path: Path) -> str:

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import shutil
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.webconsole import kb_files
 from tests.conftest import ROOT, answer_of, free_port
@@ -21,14 +18,6 @@ QUESTION = "how do i let the state know i need shelter from persecution"  # sugg
 ENTRY = "asylum-how-to-apply"
 
 
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
-
-
 async def ask(fake: FakeTelegram, chat: int) -> str:
     """Write QUESTION as a new user (a repeat would be taken as insisting) and return the bot's reply."""
     fake.updates.append(message_update(chat, QUESTION))
@@ -37,8 +26,9 @@ async def ask(fake: FakeTelegram, chat: int) -> str:
 
 
 async def test_sighup_reloads_a_knowledge_base_that_validates_and_keeps_the_old_one_otherwise(
-    fake: FakeTelegram, tmp_path: Path
+    fake_telegram: FakeTelegram, tmp_path: Path
 ) -> None:
+    fake = fake_telegram
     knowledge = tmp_path / "knowledge"
     shutil.copytree(ROOT / "knowledge", knowledge)
     bot = BotProcess(tmp_path, f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", fake.url, "polling", free_port())

@@ -20,17 +20,14 @@ from bot.storage.models import User
 from tests.conftest import ROOT, answer_of, run_config
 from tests.fakes.serve import eventually
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
-from tests.harness import Running, bot_on
+from tests.harness import Running, bot_on, serving
 
 CHAT = 555
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeTelegram]:
-    server = FakeTelegram()
-    await server.start()
-    yield server
-    await server.stop()
+def fake(fake_telegram: FakeTelegram) -> FakeTelegram:
+    return fake_telegram  # the shared fixture (tests/conftest.py), under the name these tests use
 
 
 def sqlite_url(tmp_path: Path) -> str:
@@ -286,15 +283,8 @@ async def test_run_in_webhook_mode_registers_the_webhook_and_serves_it(fake: Fak
         sys.executable, "-m", "bot", "--config", str(config), "run", env=env, stderr=asyncio.subprocess.PIPE
     )
     try:
+        await serving(port, 30)
         async with httpx.AsyncClient() as client:
-
-            async def healthy() -> bool:
-                try:
-                    return (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(healthy, 30)
             [hook] = fake.called("setWebhook")
             assert hook["url"] == "https://bot.example.org/telegram" and hook["secret_token"] == "hook-secret"
             assert set(hook["allowed_updates"]) == {"message", "callback_query"}

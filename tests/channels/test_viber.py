@@ -35,11 +35,8 @@ def test_the_signature_matches_viberbots_own_test_vector() -> None:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeViber]:
-    server = FakeViber()
-    await server.start()
-    yield server
-    await server.stop()
+def fake(fake_viber: FakeViber) -> FakeViber:
+    return fake_viber  # the shared fixture (tests/conftest.py), under the name these tests use
 
 
 @pytest.fixture

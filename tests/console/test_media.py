@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
 from bot.channels.telegram.adapter import TelegramChannel, connect
 from bot.channels.viber.adapter import ViberChannel
@@ -33,16 +32,6 @@ from tests.harness import config_text, running
 
 JPEG = b"\xff\xd8\xff\xe0 a passport photo"
 PNG = b"\x89PNG\r\n\x1a\n a residence card"
-
-
-@pytest.fixture
-async def fakes() -> AsyncIterator[tuple[FakeTelegram, FakeViber]]:
-    telegram, viber = FakeTelegram(), FakeViber()
-    await telegram.start()
-    await viber.start()
-    yield telegram, viber
-    await telegram.stop()
-    await viber.stop()
 
 
 async def _nothing(*_: object) -> bool:
@@ -74,9 +63,9 @@ def sources(page: str) -> list[str]:
 
 
 async def test_a_consultant_sees_what_the_person_sent_fetched_from_the_service(
-    config: Config, database: Database, fakes: tuple[FakeTelegram, FakeViber]
+    config: Config, database: Database, fake_telegram: FakeTelegram, fake_viber: FakeViber
 ) -> None:
-    telegram, viber = fakes
+    telegram, viber = fake_telegram, fake_viber
     telegram.files["ph-1"] = ("photos/file_7.jpg", JPEG)
     viber.media["card.png"] = ("image/png", PNG)
     viber.media["page.html"] = ("text/html", b"<script>alert(1)</script>")
@@ -127,34 +116,30 @@ async def test_without_a_running_channel_an_attachment_is_named_and_says_when_it
         assert (await http.get(f"/console/tickets/{ticket}/media/1")).status_code == 404  # a location is text
 
 
-async def test_a_photo_sent_to_the_running_bot_opens_in_its_console(tmp_path: Path) -> None:
-    telegram = FakeTelegram()
-    await telegram.start()
+async def test_a_photo_sent_to_the_running_bot_opens_in_its_console(
+    fake_telegram: FakeTelegram, tmp_path: Path
+) -> None:
+    telegram = fake_telegram
     telegram.files["ph-9"] = ("photos/file_9.jpg", JPEG)
-    try:
-        # no public URL (it polls): the console's cookies are then not Secure, and this test's client sends them
-        text = config_text(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", telegram, public_url="")
-        async with running(text) as bot:
-            bot.telegram = telegram
-            await SqlStaff(bot.database).set_staff(
-                "maria", Role.CONSULTANT, auth.hash_password("maria-pass-123"), ("en",)
-            )
-            for update in (
-                message_update(601, "/consultant"),
-                message_update(601, "my residence card was refused, here it is"),
-                message_update(
-                    601,
-                    caption="the card",
-                    photo=[{"file_id": "ph-9", "file_unique_id": "u9", "width": 9, "height": 9}],
-                ),
-            ):
-                await bot.telegram_update(update)
-            async with httpx.AsyncClient(base_url=bot.url) as http:
-                await login(http, "maria", "maria-pass-123")
-                ticket = re.findall(r"/console/tickets/(\d+)", (await http.get("/console/queue")).text)[0]
-                page = (await http.get(f"/console/tickets/{ticket}")).text
-                [photo] = sources(page)
-                assert "the card" in page
-                assert (await http.get(photo)).content == JPEG
-    finally:
-        await telegram.stop()
+    # no public URL (it polls): the console's cookies are then not Secure, and this test's client sends them
+    text = config_text(f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}", telegram, public_url="")
+    async with running(text) as bot:
+        bot.telegram = telegram
+        await SqlStaff(bot.database).set_staff("maria", Role.CONSULTANT, auth.hash_password("maria-pass-123"), ("en",))
+        for update in (
+            message_update(601, "/consultant"),
+            message_update(601, "my residence card was refused, here it is"),
+            message_update(
+                601,
+                caption="the card",
+                photo=[{"file_id": "ph-9", "file_unique_id": "u9", "width": 9, "height": 9}],
+            ),
+        ):
+            await bot.telegram_update(update)
+        async with httpx.AsyncClient(base_url=bot.url) as http:
+            await login(http, "maria", "maria-pass-123")
+            ticket = re.findall(r"/console/tickets/(\d+)", (await http.get("/console/queue")).text)[0]
+            page = (await http.get(f"/console/tickets/{ticket}")).text
+            [photo] = sources(page)
+            assert "the card" in page
+            assert (await http.get(photo)).content == JPEG

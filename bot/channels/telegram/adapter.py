@@ -295,7 +295,7 @@ class TelegramChannel:
         try:
             file = await self.bot.get_file(reference)
             if file.file_size is not None and file.file_size > MEDIA_LIMIT:
-                raise MediaUnavailable(f"the {kind} is larger than {MEDIA_LIMIT // 2**20} MB")
+                raise MediaUnavailable.too_large(kind)
             content = bytes(await file.download_as_bytearray())
         except TelegramError as exc:
             raise MediaUnavailable(f"Telegram did not give the {kind}: {exc}") from exc

@@ -290,7 +290,7 @@ class ViberChannel:
                 async for chunk in response.aiter_bytes():
                     content += chunk
                     if len(content) > MEDIA_LIMIT:
-                        raise MediaUnavailable(f"the {kind} is larger than {MEDIA_LIMIT // 2**20} MB")
+                        raise MediaUnavailable.too_large(kind)
                 kind_type = response.headers.get("content-type", "application/octet-stream").split(";")[0]
         except httpx.HTTPError as exc:
             raise MediaUnavailable(f"the {kind} could not be fetched: {type(exc).__name__}") from exc
