@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -268,3 +269,42 @@ async def nobody_left(_address: Address) -> None:
 
 async def no_receipt(_token: str, _event: str) -> bool:
     return False
+
+
+def offline_channel() -> ViberChannel:
+    return ViberChannel("token", "https://viber.test/pa", "Bot", "", httpx.AsyncClient(), nobody_left, no_receipt)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"event": "something_new", "timestamp": 1, "message_token": 7},
+        {"timestamp": 1, "message_token": 7},
+        message(ME, "", type="hologram"),  # a message type viberbot does not know
+        {**message(ME, "hi"), "sender": "not an object"},
+        {key: value for key, value in message(ME, "hi").items() if key != "sender"},
+        {key: value for key, value in event("delivered", ME, 7).items() if key != "timestamp"},
+        {**message(ME, "hi"), "message": ["text"]},
+    ],
+)
+def test_a_callback_the_bot_cannot_act_on_is_ignored_not_an_error(payload: dict[str, Any]) -> None:
+    received = offline_channel().parse(json.dumps(payload))
+    assert (received.lane, received.inbound, received.detail) == ("events", None, None)
+
+
+def test_each_known_callback_is_read_by_its_kind() -> None:
+    channel = offline_channel()
+    said = channel.parse(json.dumps(message(ME, "hello", language="ru")))
+    assert (said.lane, said.inbound and said.inbound.text, said.inbound and said.inbound.language_hint) == (
+        ME,
+        "hello",
+        "ru",
+    )
+    pressed = channel.parse(json.dumps(message(ME, f"{PRESS}t:work")))
+    assert pressed.inbound is not None and (pressed.inbound.payload, pressed.inbound.text) == ("t:work", "")
+    started = channel.parse(json.dumps(conversation_started(ME, "uk")))
+    assert started.inbound is not None and started.inbound.text == "/start" and channel.welcomes(started)
+    assert not channel.welcomes(said)
+    for name in ("delivered", "seen", "failed", "unsubscribed"):
+        received = channel.parse(json.dumps(event(name, ME, 7)))
+        assert (received.lane, received.inbound, received.key) == (ME, None, f"{name}:7")

@@ -14,9 +14,12 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
-from viberbot.api.messages import TextMessage
+from viberbot.api.event_type import EventType
+from viberbot.api.messages import MESSAGE_TYPE_TO_CLASS, TextMessage
 from viberbot.api.viber_requests import (
     ViberConversationStartedRequest,
     ViberDeliveredRequest,
@@ -25,7 +28,6 @@ from viberbot.api.viber_requests import (
     ViberSeenRequest,
     ViberSubscribedRequest,
     ViberUnsubscribedRequest,
-    create_request,
 )
 
 from bot.pacing import Pace
@@ -98,7 +100,46 @@ LATER = {ViberStatus.TOO_MANY_REQUESTS}  # worth another try, after a wait; ever
 
 Deactivate = Callable[[Address], Awaitable[None]]
 Receipt = Callable[[str, str], Awaitable[bool]]
-_RECEIPTS = {ViberDeliveredRequest: "delivered", ViberSeenRequest: "seen", ViberFailedRequest: "failed"}
+
+
+class Act(enum.Enum):
+    """What a callback asks of the bot once it is stored."""
+
+    CONVERSE = "converse"  # the engine answers the person
+    LEFT = "left"  # the person unsubscribed: send no more
+    RECEIPT = "receipt"  # a delivered / seen / failed report for the outbox
+
+
+@dataclass(frozen=True)
+class Event:
+    """One kind of callback: the viberbot request that parses it, whose it is, and what it asks."""
+
+    request: type[Any]  # viberbot's request classes are untyped
+    user: Callable[[Any], object]  # the user id, as the callback gives it
+    act: Act
+
+
+EVENTS: dict[str, Event] = {
+    EventType.MESSAGE: Event(ViberMessageRequest, lambda r: r.sender.id, Act.CONVERSE),
+    EventType.SUBSCRIBED: Event(ViberSubscribedRequest, lambda r: r.user.id, Act.CONVERSE),
+    EventType.CONVERSATION_STARTED: Event(ViberConversationStartedRequest, lambda r: r.user.id, Act.CONVERSE),
+    EventType.UNSUBSCRIBED: Event(ViberUnsubscribedRequest, lambda r: r.user_id, Act.LEFT),
+    EventType.DELIVERED: Event(ViberDeliveredRequest, lambda r: r.user_id, Act.RECEIPT),
+    EventType.SEEN: Event(ViberSeenRequest, lambda r: r.user_id, Act.RECEIPT),
+    EventType.FAILED: Event(ViberFailedRequest, lambda r: r.user_id, Act.RECEIPT),
+}
+# what viberbot raises for a field that is missing or of the wrong shape (its own checks raise bare Exceptions,
+# which parse() avoids by checking the event and the message type first)
+MALFORMED = (KeyError, TypeError, AttributeError, ValueError)
+
+
+def known(data: dict[str, Any]) -> Event | None:
+    """The callback's kind, when this bot acts on it and viberbot can parse it (a message of a type it knows)."""
+    event = EVENTS.get(str(data.get("event", "")))
+    if event is None or event.request is not ViberMessageRequest:
+        return event
+    message = data.get("message")
+    return event if isinstance(message, dict) and message.get("type") in MESSAGE_TYPE_TO_CLASS else None
 
 
 async def call(
@@ -148,15 +189,6 @@ def keyboard(buttons: tuple[Button, ...]) -> dict[str, object] | None:
     }
 
 
-def user_of(request: object) -> str:
-    """Whose callback this is: the lane it is handled in, after that user's earlier callbacks."""
-    if isinstance(request, ViberMessageRequest):
-        return str(request.sender.id)
-    if isinstance(request, (ViberSubscribedRequest, ViberConversationStartedRequest)):
-        return str(request.user.id)
-    return str(getattr(request, "user_id", None) or "events")
-
-
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -189,7 +221,7 @@ class ViberChannel:
         return hmac.compare_digest(signature_of(body, self._token).encode(), signature.strip().lower().encode())
 
     def parse(self, body: str) -> Received:
-        """The callback in a body; `detail` is None for an event this bot does not know (answered 200)."""
+        """The callback in a body; `detail` is None for an event this bot does not act on (answered 200)."""
         try:
             data = json.loads(body)
         except RecursionError as exc:
@@ -197,31 +229,44 @@ class ViberChannel:
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         event, token = str(data.get("event", "")), str(data.get("message_token", ""))
-        try:
-            request = create_request(data)
-        except Exception:  # viberbot raises bare Exceptions (and worse) for unknown events and missing fields
+        ignored = Received(CHANNEL, f"{event}:{token}", "events", body)
+        kind = known(data)
+        if kind is None:
             log.info("viber callback %r ignored", event[:40])
-            return Received(CHANNEL, f"{event}:{token}", "events", body)
-        return Received(CHANNEL, f"{event}:{token}", user_of(request), body, self._inbound(request), request)
+            return ignored
+        try:
+            request = kind.request().from_dict(data)
+        except MALFORMED:
+            request = None
+        lane = _text(kind.user(request)) if request is not None else None
+        if not lane:
+            log.info("viber callback %r ignored: a field is missing or malformed", event[:40])
+            return ignored
+        inbound = self._inbound(request) if kind.act is Act.CONVERSE else None
+        return Received(CHANNEL, f"{event}:{token}", lane, body, inbound, request)
 
-    def _inbound(self, request: object) -> Inbound | None:
-        if isinstance(request, ViberMessageRequest):
+    @staticmethod
+    def welcomes(received: Received) -> bool:
+        """A conversation_started callback: the only one whose reply is the HTTP response body."""
+        return bool(getattr(received.detail, "event_type", None) == EventType.CONVERSATION_STARTED)
+
+    def _inbound(self, request: Any) -> Inbound:
+        if request.event_type == EventType.MESSAGE:
             return self._message_inbound(request)
-        if isinstance(request, (ViberSubscribedRequest, ViberConversationStartedRequest)):
-            return Inbound(
-                Address(CHANNEL, str(request.user.id)), text="/start", language_hint=_text(request.user.language)
-            )
-        return None
+        return Inbound(
+            Address(CHANNEL, str(request.user.id)), text="/start", language_hint=_text(request.user.language)
+        )
 
     async def process(self, received: Received, handle: Handler) -> list[Outbound]:
         """What a callback asks: a conversation for the engine, a user who left, a receipt for the outbox."""
-        request = received.detail
+        request: Any = received.detail
+        kind = EVENTS.get(str(getattr(request, "event_type", "")))
         if received.inbound is not None:
             return await handle(received.inbound)
-        if isinstance(request, ViberUnsubscribedRequest):
+        if kind is not None and kind.act is Act.LEFT:
             await self._deactivate(Address(CHANNEL, str(request.user_id)))
-        elif type(request) in _RECEIPTS:
-            await self._receipt(str(getattr(request, "message_token", "")), _RECEIPTS[type(request)])
+        elif kind is not None and kind.act is Act.RECEIPT:
+            await self._receipt(str(request.message_token), str(request.event_type))
         return []
 
     def _message_inbound(self, request: ViberMessageRequest) -> Inbound:

@@ -12,7 +12,6 @@ import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
-from viberbot.api.viber_requests import ViberConversationStartedRequest
 
 from bot import logs
 from bot.channels.base import ChannelPlugin, Factory
@@ -59,7 +58,7 @@ class ViberService(ViberChannel):
                 return Response(status_code=400)
             if received.detail is None:  # an event this bot does not know
                 return JSONResponse({"status": 0})
-            if isinstance(received.detail, ViberConversationStartedRequest):  # the welcome is the response body
+            if self.welcomes(received):  # the welcome is the response body
                 try:
                     welcome = self.welcome_body(await intake.answer(received))
                 except Exception:
