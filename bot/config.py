@@ -150,9 +150,12 @@ class TelegramSection:
     token_env: str = "TELEGRAM_BOT_TOKEN"
     api_base_url: str = "https://api.telegram.org"
     consultant_chat_id: int = 0
+    messages_per_second: int = 30  # the Bot API's limit for all chats (higher only for paid broadcasts)
 
     def problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
+        if not 1 <= self.messages_per_second <= 1000:
+            found.append(("messages_per_second", "must be between 1 and 1000 (Telegram's limit is about 30)"))
         if self.mode not in ("polling", "webhook"):
             found.append(("mode", 'must be "polling" or "webhook"'))
         if not self.api_base_url.startswith(("http://", "https://")):

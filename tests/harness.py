@@ -44,13 +44,14 @@ def config_text(
     extra: str = "",
     group: int = 0,
     public_url: str = "https://bot.example.org",
+    telegram_pace: int = 30,
 ) -> str:
     text = f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "{database_url}"\n'
     text += f'[web]\nport = 0\npublic_url = "{public_url}"\n'
     if telegram is not None:
         text += (
             f'[telegram]\nenabled = true\nmode = "{mode}"\napi_base_url = "{telegram.url}"\n'
-            f"consultant_chat_id = {group}\n"
+            f"consultant_chat_id = {group}\nmessages_per_second = {telegram_pace}\n"
         )
     if viber is not None:
         text += f'[viber]\nenabled = true\napi_base_url = "{viber.url}"\n'

@@ -96,3 +96,12 @@ def test_flood_control_is_a_bot_key_and_the_old_telegram_name_still_works_with_a
         parse_config("[bot]\nflood_per_minute = 7\n[telegram]\nflood_per_minute = 9\n", "bot.toml", tmp_path, env={})
     with pytest.raises(ConfigError, match=r"\[bot\] flood_per_minute: must be at least 1"):
         parse_config("[telegram]\nflood_per_minute = 0\n", "bot.toml", tmp_path, env={})
+
+
+def test_telegrams_pace_is_a_key_within_the_bot_apis_bounds(tmp_path: Path) -> None:
+    assert parse_config("", "bot.toml", tmp_path, env={}).telegram.messages_per_second == 30
+    paid = parse_config("[telegram]\nmessages_per_second = 1000\n", "bot.toml", tmp_path, env={})
+    assert paid.telegram.messages_per_second == 1000
+    for wrong in (0, 1001):
+        with pytest.raises(ConfigError, match=r"\[telegram\] messages_per_second: must be between 1 and 1000"):
+            parse_config(f"[telegram]\nmessages_per_second = {wrong}\n", "bot.toml", tmp_path, env={})

@@ -42,7 +42,7 @@ CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "callback_query")
 MEDIA = ("photo", "voice", "audio", "video", "video_note", "sticker", "document", "animation", "location", "contact")
 API_CONNECTIONS = 16  # Bot API calls in flight at once: a few chats whose calls hang cannot hold them all
-MESSAGES_PER_SECOND = 30  # the Bot API's limit in all chats...
+MESSAGES_PER_SECOND = 30  # the Bot API's limit in all chats ([telegram] messages_per_second)...
 RESERVED = 1  # ...of which broadcasts and reminders leave one a second free for the people chatting
 CHAT_INTERVAL = 1.0  # and, for broadcasts and reminders, one message per chat per second
 CALL_TIMEOUT = 5.0  # seconds to connect, to send a request and to read its answer; a hung call gives up then
@@ -159,11 +159,17 @@ class TelegramChannel:
     channel = CHANNEL
     max_length = 4096
 
-    def __init__(self, bot: Bot, group_chat_id: int = 0, group: GroupHandler | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        group_chat_id: int = 0,
+        group: GroupHandler | None = None,
+        per_second: int = MESSAGES_PER_SECOND,
+    ) -> None:
         self.bot = bot
         self._group_chat_id = group_chat_id
         self._group = group
-        self.pace = Pace(MESSAGES_PER_SECOND, CHAT_INTERVAL, RESERVED)
+        self.pace = Pace(per_second, CHAT_INTERVAL, RESERVED)
 
     # -- receiving --------------------------------------------------------------------------------------------
 

@@ -54,7 +54,9 @@ class TelegramService(TelegramChannel):
             if settings.consultant_chat_id
             else None
         )
-        super().__init__(bot, settings.consultant_chat_id, self.group.handle if self.group else None)
+        super().__init__(
+            bot, settings.consultant_chat_id, self.group.handle if self.group else None, settings.messages_per_second
+        )
 
     @property
     def webhook(self) -> bool:
