@@ -6,15 +6,30 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    DateTime,
+    Executable,
+    Float,
+    Select,
+    String,
+    Text,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql.elements import TextClause
 
 from bot.core.state import Turn, UserState
 from bot.storage.database import Database
 from bot.storage.group_commit import USERS_STEP
-from bot.storage.json_rows import json_rows, rows_param, statement, unpacked
 from bot.storage.models import (
     Event,
     Feedback,
@@ -76,52 +91,83 @@ class _Understood:
 
 @dataclass(frozen=True)
 class _Statements:
-    """The batch writes of SqlUserStore in SQL, each taking all its rows in the one parameter :rows."""
+    """The batch writes of SqlUserStore, each run once with every row of a group commit (executemany)."""
 
-    upsert_users: TextClause
-    user_states: TextClause
-    change_users: TextClause
-    add_events: TextClause
-    add_unanswered: TextClause
+    upsert_users: Executable
+    change_users: Executable
+    add_events: Executable
+    add_unanswered: Executable
+
+
+def upsert(dialect: str) -> sqlite.Insert | postgresql.Insert:
+    """The dialect's INSERT ... ON CONFLICT, which SQLite and PostgreSQL spell alike (other dialects: none)."""
+    return sqlite.insert(User) if dialect == "sqlite" else postgresql.insert(User)
 
 
 @functools.cache
 def _statements(dialect: str) -> _Statements:
-    rows = json_rows(dialect)
-    addresses, joined = rows.table("channel", "chat_id"), "users.channel = a.channel AND users.chat_id = a.chat_id"
-    states = rows.packed(
-        "users.channel",
-        "users.chat_id",
-        "users.language",
-        "users.language_chosen",
-        "EXISTS (SELECT 1 FROM tickets WHERE tickets.user_id = users.id)",
-        "users.legal_status",
+    """Built once per dialect, so that SQLAlchemy compiles each statement once."""
+    now = bindparam("now", type_=DateTime(timezone=True))
+    arrive = upsert(dialect).values(
+        channel=bindparam("u_channel"),
+        chat_id=bindparam("u_chat_id"),
+        language_chosen=False,
+        first_seen=now,
+        last_seen=now,
+        active=True,
     )
+    same_user = (User.channel == bindparam("u_channel")) & (User.chat_id == bindparam("u_chat_id"))
+    detected, question = bindparam("detected", type_=String), bindparam("question", type_=Text)
     return _Statements(
-        upsert_users=statement(
-            "INSERT INTO users (channel, chat_id, language_chosen, first_seen, last_seen, active) "
-            f"SELECT a.channel, a.chat_id, false, :now, :now, true FROM {addresses} AS a WHERE true "
-            "ON CONFLICT (channel, chat_id) DO UPDATE SET last_seen = excluded.last_seen, active = true"
+        upsert_users=arrive.on_conflict_do_update(
+            index_elements=[User.channel, User.chat_id],
+            set_={"last_seen": arrive.excluded.last_seen, "active": True},
         ),
-        user_states=statement(f"SELECT {states} FROM {addresses} AS a JOIN users ON {joined}"),
-        change_users=statement(  # a chosen language is never overwritten by detection
-            "UPDATE users SET "
-            "language = CASE WHEN users.language_chosen OR a.detected IS NULL THEN users.language ELSE a.detected END, "
-            "last_question = COALESCE(a.question, users.last_question), "
-            "last_question_at = CASE WHEN a.question IS NULL THEN users.last_question_at ELSE :now END "
-            f"FROM {rows.table('channel', 'chat_id', 'detected', 'question')} AS a WHERE {joined}"
+        change_users=update(User)  # a chosen language is never overwritten by detection
+        .where(same_user)
+        .values(
+            language=case((User.language_chosen | detected.is_(None), User.language), else_=detected),
+            last_question=func.coalesce(question, User.last_question),
+            last_question_at=case((question.is_(None), User.last_question_at), else_=now),
         ),
-        add_events=statement(
-            "INSERT INTO events (user_id, action, entry_id, language, at) "
-            f"SELECT users.id, a.action, a.entry_id, a.language, :now "
-            f"FROM {rows.table('channel', 'chat_id', 'action', 'entry_id', 'language')} AS a JOIN users ON {joined}"
+        add_events=insert(Event).from_select(
+            ["user_id", "action", "entry_id", "language", "at"],
+            select(
+                User.id,
+                bindparam("action", type_=String),
+                bindparam("entry_id", type_=String),
+                bindparam("language", type_=String),
+                now,
+            ).where(same_user),
         ),
-        add_unanswered=statement(
-            "INSERT INTO unanswered (user_id, text, score, language, at) "
-            "SELECT users.id, a.text, CAST(a.score AS DOUBLE PRECISION), a.language, :now "
-            f"FROM {rows.table('channel', 'chat_id', 'text', 'score', 'language')} AS a JOIN users ON {joined}"
+        add_unanswered=insert(Unanswered).from_select(
+            ["user_id", "text", "score", "language", "at"],
+            select(
+                User.id,
+                bindparam("text", type_=Text),
+                bindparam("score", type_=Float),
+                bindparam("language", type_=String),
+                now,
+            ).where(same_user),
         ),
     )
+
+
+def _states(addresses: list[tuple[str, str]]) -> Select[str, str, str | None, bool, bool, str | None]:
+    """What the engine needs of each arriving user, for all of them in one query."""
+    return select(
+        User.channel,
+        User.chat_id,
+        User.language,
+        User.language_chosen,
+        exists().where(Ticket.user_id == User.id),
+        User.legal_status,
+    ).where(tuple_(User.channel, User.chat_id).in_(addresses))
+
+
+def _whose(understood: _Understood, now: dt.datetime) -> dict[str, object]:
+    """The parameters naming the turn's user (u_: the column names are SQLAlchemy's own in an UPDATE)."""
+    return {"u_channel": understood.address.channel, "u_chat_id": understood.address.chat_id, "now": now}
 
 
 class SqlUserStore:
@@ -157,20 +203,17 @@ class SqlUserStore:
         if not arrivals:
             return []
         sql = _statements(self._db.engine.dialect.name)
+        now = utcnow()
         created = sorted({(a.address.channel, a.address.chat_id) for a in arrivals if a.create})
         if created:
-            await connection.execute(sql.upsert_users, {"rows": rows_param(created), "now": utcnow()})
-        addresses = sorted({(a.address.channel, a.address.chat_id) for a in arrivals})
-        users: dict[Address, UserState] = {}
-        for channel, chat_id, language, chosen, tickets, status in unpacked(
-            await connection.scalar(sql.user_states, {"rows": rows_param(addresses)})
-        ):
-            users[Address(str(channel), str(chat_id))] = UserState(
-                None if language is None else str(language),
-                bool(chosen),
-                bool(tickets),
-                None if status is None else str(status),
+            await connection.execute(
+                sql.upsert_users, [{"u_channel": c, "u_chat_id": k, "now": now} for c, k in created]
             )
+        addresses = sorted({(a.address.channel, a.address.chat_id) for a in arrivals})
+        users = {
+            Address(channel, chat_id): UserState(language, bool(chosen), bool(tickets), status)
+            for channel, chat_id, language, chosen, tickets, status in await connection.execute(_states(addresses))
+        }
         return [users.get(arrival.address) for arrival in arrivals]
 
     async def _record(self, connection: AsyncConnection, understood: list[_Understood]) -> None:
@@ -182,31 +225,26 @@ class SqlUserStore:
         now = utcnow()
         in_order = sorted(understood, key=lambda u: (u.address.channel, u.address.chat_id))  # lock order
         changes = [
-            (u.address.channel, u.address.chat_id, u.turn.detected_language, u.turn.question)
+            {**_whose(u, now), "detected": u.turn.detected_language, "question": u.turn.question}
             for u in in_order
             if u.turn.detected_language is not None or u.turn.question is not None
         ]
         if changes:
-            await connection.execute(sql.change_users, {"rows": rows_param(changes), "now": now})
+            await connection.execute(sql.change_users, changes)
         await connection.execute(
             sql.add_events,
-            {
-                "rows": rows_param(
-                    [
-                        (u.address.channel, u.address.chat_id, u.turn.action, u.turn.entry_id, u.turn.language)
-                        for u in in_order
-                    ]
-                ),
-                "now": now,
-            },
+            [
+                {**_whose(u, now), "action": u.turn.action, "entry_id": u.turn.entry_id, "language": u.turn.language}
+                for u in in_order
+            ],
         )
         missed = [
-            (u.address.channel, u.address.chat_id, *u.turn.unanswered, u.turn.language)
+            {**_whose(u, now), "text": u.turn.unanswered[0], "score": u.turn.unanswered[1], "language": u.turn.language}
             for u in in_order
             if u.turn.unanswered is not None
         ]
         if missed:
-            await connection.execute(sql.add_unanswered, {"rows": rows_param(missed), "now": now})
+            await connection.execute(sql.add_unanswered, missed)
 
     async def set_language(self, address: Address, language: str, chosen: bool) -> None:
         async with self._db.sessions.begin() as session:
