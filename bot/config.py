@@ -13,6 +13,8 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from bot.channels.telegram.settings import TelegramSection
+from bot.channels.viber.settings import ViberSection
 from bot.core.office_hours import OfficeHours, OfficeHoursError, parse_office_hours
 from bot.i18n import TRANSLATIONS_DIR
 
@@ -141,47 +143,6 @@ class HandoffSection:
 
     def hours(self) -> OfficeHours:
         return parse_office_hours(self.office_hours, self.timezone)
-
-
-@dataclass(frozen=True)
-class TelegramSection:
-    enabled: bool = False
-    mode: str = "polling"
-    token_env: str = "TELEGRAM_BOT_TOKEN"
-    api_base_url: str = "https://api.telegram.org"
-    consultant_chat_id: int = 0
-    messages_per_second: int = 30  # the Bot API's limit for all chats (higher only for paid broadcasts)
-
-    def problems(self) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
-        if not 1 <= self.messages_per_second <= 1000:
-            found.append(("messages_per_second", "must be between 1 and 1000 (Telegram's limit is about 30)"))
-        if self.mode not in ("polling", "webhook"):
-            found.append(("mode", 'must be "polling" or "webhook"'))
-        if not self.api_base_url.startswith(("http://", "https://")):
-            found.append(("api_base_url", "must start with http:// or https://"))
-        if not self.token_env.strip():
-            found.append(("token_env", "must name an environment variable"))
-        return found
-
-
-@dataclass(frozen=True)
-class ViberSection:
-    enabled: bool = False
-    token_env: str = "VIBER_AUTH_TOKEN"
-    api_base_url: str = "https://chatapi.viber.com/pa"
-    sender_name: str = "Migrant Help"
-    sender_avatar: str = ""
-
-    def problems(self) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
-        if not self.api_base_url.startswith(("http://", "https://")):
-            found.append(("api_base_url", "must start with http:// or https://"))
-        if not 1 <= len(self.sender_name) <= 28:
-            found.append(("sender_name", "must be 1 to 28 characters (Viber's limit)"))
-        if not self.token_env.strip():
-            found.append(("token_env", "must name an environment variable"))
-        return found
 
 
 @dataclass(frozen=True)

@@ -1,2 +1,2 @@
-"""Telegram: the adapter (adapter.py), the consultants' group (consultant_group.py) and the channel as `run` drives
-it (service.py, whose PLUGIN the registry in bot.app names)."""
+"""Telegram: its [telegram] settings (settings.py), the adapter (adapter.py), the consultants' group
+(consultant_group.py) and the channel as `run` drives it (service.py, whose PLUGIN the registry in bot.app names)."""
