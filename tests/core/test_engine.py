@@ -5,7 +5,10 @@ import pytest
 from bot.app import build_engine
 from bot.config import Config
 from bot.core.engine import Engine
+from bot.core.features import FEATURES
 from bot.core.knowledge import Status
+from bot.core.replies import Message
+from bot.core.routing import Context, Reply, Router
 from bot.core.state import MemoryStore, UserState
 from bot.i18n import I18n
 from bot.types import Address, Inbound, Outbound
@@ -213,3 +216,24 @@ def test_every_language_has_its_interface_text(config: Config) -> None:
     i18n = I18n(config.bot.languages)
     seen = {i18n.gettext(language)("Ask a consultant") for language in LANGUAGES}
     assert len(seen) == len(LANGUAGES)
+
+
+async def test_an_action_is_one_router_added_to_the_engine_and_the_first_router_declaring_it_wins(
+    config: Config,
+) -> None:
+    def ping(engine: Engine) -> Router:
+        router = Router("ping")
+
+        @router.command("/ping", "/help")
+        async def pong(context: Context, argument: str) -> Reply:
+            return Message(f"pong {argument} ({context.language})")
+
+        return router
+
+    plain = build_engine(config, MemoryStore())
+    first = Engine(plain.understander, config.bot, MemoryStore(), features=(ping, *FEATURES))
+    last = Engine(plain.understander, config.bot, MemoryStore(), features=(*FEATURES, ping))
+    assert (await say(first, "/ping  me", hint="uk")).text == "pong me (uk)"
+    assert (await say(first, "/help")).text == "pong  (en)"
+    assert (await say(last, "/help")).text == (await say(plain, "/help")).text != "pong  (en)"
+    assert (await say(plain, "/ping")).text == plain.render_text("en", plain.replies.unknown_command("en"))
