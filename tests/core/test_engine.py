@@ -147,13 +147,12 @@ async def test_bad_input_gets_a_short_reply_not_a_crash(chat: Engine, text: str)
     assert reply.text and len(reply.text) < 1500
 
 
-async def test_a_failure_inside_gives_an_apology_in_the_users_language(chat: Engine) -> None:
+async def test_a_failure_inside_gives_an_apology_in_the_users_language(chat: Engine, config: Config) -> None:
     class Broken(MemoryStore):
         async def touch(self, address: Address, create: bool = True) -> UserState | None:
             raise RuntimeError("database is down")
 
-    chat.store = Broken()
-    reply = await say(chat, "hello", hint="ru")
+    reply = await say(Engine(chat.understander, config.bot, Broken()), "hello", hint="ru")
     assert reply.text == chat.replies.apology("ru").text
     assert "112" in reply.text
 
