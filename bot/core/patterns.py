@@ -13,26 +13,38 @@ import re
 from bot.core.text import fold
 
 _GAP = r"(?:\s+\S+){0,2}\s+"
+_ANY = r"\S*"
 
 
-def _word(token: str) -> str:
-    infix = token.startswith("*")
-    prefix = token.endswith("*")
-    core = re.escape(fold(token.strip("*")).replace(" ", ""))
-    if infix:
-        return rf"\S*{core}\S*"
-    if prefix:
-        return rf"{core}\S*"
-    return core
+def _word(token: str) -> list[str]:
+    r"""A pattern word as regex atoms: its letters one by one (for the trie), `\S*` where the star stands."""
+    core = [re.escape(letter) for letter in fold(token.strip("*")).replace(" ", "")]
+    return ([_ANY] if token.startswith("*") else []) + core + ([_ANY] if token.endswith("*") else [])
+
+
+def _trie(alternatives: list[list[str]]) -> str:
+    """The alternatives as one regex shaped like a trie (a shared start written once), which Python's engine
+    runs in a fraction of a flat alternation's time: at each position it tries one branch per first letter, not
+    every phrase. It matches exactly what `(?:alt1|alt2|...)` matches."""
+    ends = any(not atoms for atoms in alternatives)
+    branches: dict[str, list[list[str]]] = {}
+    for atoms in alternatives:
+        if atoms:
+            branches.setdefault(atoms[0], []).append(atoms[1:])
+    if not branches:
+        return ""
+    body = "|".join(first + _trie(rests) for first, rests in branches.items())
+    return f"(?:{body})?" if ends else f"(?:{body})" if len(branches) > 1 else body
 
 
 def compile_phrases(phrases: list[str]) -> re.Pattern[str] | None:
     """One regex that matches any of the phrases inside folded text, on word boundaries."""
-    parts = []
+    alternatives = []
     for phrase in phrases:
-        tokens = phrase.split()
-        if tokens:
-            parts.append(_GAP.join(_word(t) for t in tokens))
-    if not parts:
+        words = [_word(token) for token in phrase.split()]
+        atoms = [atom for number, word in enumerate(words) for atom in ([_GAP] if number else []) + word]
+        if atoms:
+            alternatives.append(atoms)
+    if not alternatives:
         return None
-    return re.compile(r"(?:^|\s)(?:" + "|".join(parts) + r")(?=\s|$)")
+    return re.compile(r"(?:^|\s)(?:" + _trie(alternatives) + r")(?=\s|$)")
