@@ -181,6 +181,10 @@ class TelegramChannel:
             data = json.loads(body)
         except RecursionError as exc:  # nested past what the JSON parser follows
             raise ValueError("not a Telegram update: nested too deeply") from exc
+        return self.received(data, body)
+
+    def received(self, data: object, body: str) -> Received:
+        """An update already parsed from `body` (getUpdates parses a whole batch at once)."""
         if (
             not isinstance(data, dict)
             or not isinstance(data.get("update_id"), int)
@@ -260,9 +264,8 @@ class TelegramChannel:
                 failures = 0
                 batch = []
                 for data in updates if isinstance(updates, list) else []:
-                    body = json.dumps(data, ensure_ascii=False)
                     try:
-                        batch.append(self.parse(body))
+                        batch.append(self.received(data, json.dumps(data, ensure_ascii=False)))
                     except ValueError as exc:  # Telegram sent something that is no update: skip it
                         log.error("getUpdates returned something that is no update: %s", exc)
                     if isinstance(data, dict) and isinstance(data.get("update_id"), int):
