@@ -47,10 +47,15 @@ from tests.harness import WEBHOOK_SECRET, BotProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = 10
+# the bot's [telegram] messages_per_second: the fake Bot API has no limit, and the loads here (2,000 updates as fast
+# as they come, 200 users at 40 a second) are beyond Telegram's 30 a second, which the bot's pace would hold the
+# replies to; what is measured is what faults do to the bot, not the pace
+PACE = 1000
 
 
 def questions_and_answers() -> list[tuple[str, str]]:
-    """Ten questions the bot answers straight away, each with a different answer (its first line)."""
+    """Ten questions the bot answers straight away, each with a different answer (its first line); an entry whose
+    answer depends on the person's status is asked about first, so it is left out."""
     config = load_config(ROOT / "bot.toml", env={})
     knowledge = load_knowledge(config.knowledge_path, config.bot.languages)
     pairs = []
@@ -58,7 +63,7 @@ def questions_and_answers() -> list[tuple[str, str]]:
         if len(pairs) == QUESTIONS:
             break
         answer = entry.answers["en"].split("\n")[0]
-        if all(answer != a for _, a in pairs):
+        if not entry.variants and all(answer != a for _, a in pairs):
             pairs.append((entry.questions["en"][0], answer))
     return pairs
 
@@ -126,7 +131,7 @@ async def kill_run(mode: str, database_url: str, updates: int, users: int, kills
         batch.append(message_update(chat, question))
     in_flight = 0
     with tempfile.TemporaryDirectory() as folder:
-        bot = BotProcess(Path(folder), database_url, fake.url, mode, free_port())
+        bot = BotProcess(Path(folder), database_url, fake.url, mode, free_port(), telegram_pace=PACE)
         await bot.start()
         started = time.perf_counter()
         try:
@@ -230,7 +235,7 @@ async def load_round(database_url: str, mode: str) -> Round:
     fake = FakeTelegram()
     await fake.start()
     with tempfile.TemporaryDirectory() as folder:
-        bot = BotProcess(Path(folder), database_url, fake.url, mode, free_port())
+        bot = BotProcess(Path(folder), database_url, fake.url, mode, free_port(), telegram_pace=PACE)
         await bot.start()
         try:
             async with httpx.AsyncClient(timeout=30) as client:

@@ -209,12 +209,14 @@ class BotProcess:
     process: asyncio.subprocess.Process | None = None
     extra: str = ""  # more config sections (another channel's)
     knowledge: Path = ROOT / "knowledge"
+    telegram_pace: int = 30  # [telegram] messages_per_second
 
     def config(self) -> Path:
         path = self.folder / f"bot-{self.port}.toml"
         path.write_text(
             f'[bot]\nknowledge_dir = "{self.knowledge}"\ndatabase_url = "{self.database_url}"\n'
             f'[telegram]\nenabled = true\nmode = "{self.mode}"\napi_base_url = "{self.api}"\n'
+            f"messages_per_second = {self.telegram_pace}\n"
             f'[web]\nport = {self.port}\npublic_url = "https://bot.example.org"\n' + self.extra,
             encoding="utf-8",
         )
