@@ -29,6 +29,7 @@ from bot.core.smalltalk import SmallTalk
 from bot.core.status import StatusReplies
 from bot.core.stopwords import FUNCTION_WORDS
 from bot.core.text import clean_input, fold, latin_to_cyrillic, script_of
+from bot.core.vocabulary import Vocabulary
 from bot.i18n import I18n, is_rtl, isolate_ltr_runs
 
 EMERGENCY_TOPIC = {
@@ -125,6 +126,7 @@ class Understander:
         self.encoder = encoder if semantic is not None else None
         self.semantic = semantic
         self._written = _written_questions(knowledge)
+        self.vocabulary = Vocabulary(knowledge, (text for language in bot.languages for text in i18n.texts(language)))
 
     def _language_samples(self, i18n: I18n) -> dict[str, list[str]]:
         samples: dict[str, list[str]] = {language: list(i18n.texts(language)) for language in self.bot.languages}
@@ -234,7 +236,12 @@ class Understander:
                 and similar[1] - prediction.nearest_other >= self.settings.crisis_margin
             ):
                 return self._emergency(reading, chosen, similar[0], similar[1], semantic=True)
-            if category is not None and probability >= self.settings.crisis_probability:
+            # the probability alone, only for a message with a word the bot knows (see bot.core.vocabulary)
+            if (
+                category is not None
+                and probability >= self.settings.crisis_probability
+                and self.vocabulary.familiar(*reading.forms)
+            ):
                 return self._emergency(reading, chosen, category, probability, semantic=True)
         semantic = prediction is not None
         if reading.foreign:
