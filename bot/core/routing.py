@@ -99,10 +99,6 @@ class Routers:
             self._commands |= router.commands
             self._presses |= router.presses
 
-    @property
-    def commands(self) -> frozenset[str]:
-        return frozenset(self._commands)
-
     async def command(self, context: Context, name: str, argument: str) -> Reply:
         handler = self._commands.get(name)
         return await handler(context, argument) if handler is not None else None
