@@ -308,3 +308,6 @@ def test_each_known_callback_is_read_by_its_kind() -> None:
     for name in ("delivered", "seen", "failed", "unsubscribed"):
         received = channel.parse(json.dumps(event(name, ME, 7)))
         assert (received.lane, received.inbound, received.key) == (ME, None, f"{name}:7")
+    anonymous = {key: value for key, value in event("delivered", ME, 8).items() if key != "user_id"}
+    receipt = channel.parse(json.dumps(anonymous))
+    assert (receipt.lane, receipt.key, receipt.detail is not None) == ("events", "delivered:8", True)

@@ -239,6 +239,8 @@ class ViberChannel:
         except MALFORMED:
             request = None
         lane = _text(kind.user(request)) if request is not None else None
+        if request is not None and not lane and kind.act is Act.RECEIPT:
+            lane = "events"  # a receipt names its message, not always its user: it needs no user's lane
         if not lane:
             log.info("viber callback %r ignored: a field is missing or malformed", event[:40])
             return ignored
