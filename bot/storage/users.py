@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
     DateTime,
     Executable,
     Float,
@@ -104,6 +107,17 @@ def upsert(dialect: str) -> sqlite.Insert | postgresql.Insert:
     return sqlite.insert(User) if dialect == "sqlite" else postgresql.insert(User)
 
 
+def per_user(
+    table: type[Event] | type[Unanswered],
+    same_user: ColumnElement[bool],
+    now: BindParameter[dt.datetime],
+    **columns: Any,
+) -> Executable:
+    """INSERT a row per parameter set for the user it names, stamped `now`: a user erased meanwhile gets none."""
+    picked = [bindparam(name, type_=kind) for name, kind in columns.items()]
+    return insert(table).from_select(["user_id", *columns, "at"], select(User.id, *picked, now).where(same_user))
+
+
 @functools.cache
 def _statements(dialect: str) -> _Statements:
     """Built once per dialect, so that SQLAlchemy compiles each statement once."""
@@ -130,26 +144,8 @@ def _statements(dialect: str) -> _Statements:
             last_question=func.coalesce(question, User.last_question),
             last_question_at=case((question.is_(None), User.last_question_at), else_=now),
         ),
-        add_events=insert(Event).from_select(
-            ["user_id", "action", "entry_id", "language", "at"],
-            select(
-                User.id,
-                bindparam("action", type_=String),
-                bindparam("entry_id", type_=String),
-                bindparam("language", type_=String),
-                now,
-            ).where(same_user),
-        ),
-        add_unanswered=insert(Unanswered).from_select(
-            ["user_id", "text", "score", "language", "at"],
-            select(
-                User.id,
-                bindparam("text", type_=Text),
-                bindparam("score", type_=Float),
-                bindparam("language", type_=String),
-                now,
-            ).where(same_user),
-        ),
+        add_events=per_user(Event, same_user, now, action=String, entry_id=String, language=String),
+        add_unanswered=per_user(Unanswered, same_user, now, text=Text, score=Float, language=String),
     )
 
 
