@@ -42,6 +42,7 @@ class BotSection:
     database_url: str = "sqlite+aiosqlite:///data/migrant-bot.db"
     retention_days: int = 90
     flood_per_minute: int = 20  # on every channel: a user over this gets one polite notice, then silence until it calms
+    flood_burst: int = 5  # messages in a row read at once; more take turns, one every 60/flood_per_minute s
 
     def problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
@@ -60,6 +61,8 @@ class BotSection:
             found.append(("retention_days", "must be at least 1"))
         if self.flood_per_minute < 1:
             found.append(("flood_per_minute", "must be at least 1"))
+        if self.flood_burst < 1:
+            found.append(("flood_burst", "must be at least 1"))
         return found
 
 

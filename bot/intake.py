@@ -16,7 +16,7 @@ import asyncio
 import logging
 from typing import Protocol
 
-from bot.core.flood import FloodGate
+from bot.core.flood import Admission, FloodGate
 from bot.core.flood import Verdict as Flood
 from bot.delivery import Backoff, Sender, Verdict, send_now
 from bot.lanes import Lanes
@@ -77,6 +77,9 @@ class Intake:
         self._backoff = backoff
         self._backlog = backlog
         self._in_flight: set[int] = set()
+        self._turns: dict[str, asyncio.Event] = {}  # the lanes whose next message waits its turn
+        self._hurried: set[str] = set()  # lanes with an emergency behind such messages
+        self._stopping = False
 
     @property
     def busy(self) -> bool:
@@ -85,26 +88,36 @@ class Intake:
 
     # -- receiving ------------------------------------------------------------------------------------------
 
-    def _gate(self, received: Received) -> tuple[bool, Flood]:
-        """Is it urgent, and may it pass the flood gate? A message the crisis check catches always passes."""
+    def _gate(self, received: Received) -> tuple[bool, Admission]:
+        """Is it urgent, and may it pass the flood gate (now, or at its turn)? A message the crisis check catches
+        always passes at once."""
         inbound = received.inbound
         if inbound is None:
-            return False, Flood.PASS
+            return False, Admission(Flood.PASS)
         urgent = bool(inbound.text) and self._conversation.is_emergency(inbound.text)
-        verdict = self._flood.check(inbound.address) if self._flood is not None else Flood.PASS
-        return urgent, Flood.PASS if urgent else verdict
+        if urgent:
+            return True, Admission(Flood.PASS)
+        return False, self._flood.check(inbound.address) if self._flood is not None else Admission(Flood.PASS)
 
     async def receive(self, received: Received) -> None:
         """Store the update, then handle it in its lane; returns once it is stored, so that the caller may
         acknowledge it. An update the flood gate drops (the crisis check found nothing in it) is not stored:
         it is read by nobody, and costs as little as it can."""
-        urgent, verdict = self._gate(received)
-        if verdict is Flood.DROP:
+        urgent, admission = self._gate(received)
+        if admission.verdict is Flood.DROP:
             return
         item_id = await self._inbox.store(Arrival(received.channel, received.key, received.lane, received.body, urgent))
         if item_id is None:
             return  # a repeat: handled already, or being handled
-        self._start(item_id, received, flooded=verdict is Flood.WARN)
+        if urgent:  # the messages waiting their turn ahead of it in its lane go now
+            self._hurried.add(received.lane)
+            if received.lane in self._turns:
+                self._turns[received.lane].set()
+        if admission.verdict is Flood.WARN:  # the notice goes at once, not behind the messages waiting their turn
+            self._start(item_id, received, lane=f"{received.lane}:notice", flooded=True)
+        else:
+            turn = asyncio.get_running_loop().time() + admission.wait if admission.wait else 0.0
+            self._start(item_id, received, turn=turn, urgent=urgent)
 
     async def answer(self, received: Received) -> list[Outbound]:
         """Store and handle an update at once, returning its replies instead of sending them (Viber's
@@ -117,12 +130,44 @@ class Intake:
         finally:
             await self._inbox.done(item_id)
 
-    def _start(self, item_id: int, received: Received, flooded: bool = False) -> asyncio.Task[None]:
+    def _start(
+        self,
+        item_id: int,
+        received: Received,
+        lane: str | None = None,
+        flooded: bool = False,
+        turn: float = 0.0,
+        urgent: bool = False,
+    ) -> asyncio.Task[None]:
+        """`turn`: the event loop's time before which the update is not read (0: at once)."""
         self._in_flight.add(item_id)
-        return self.lanes.start(received.lane, self._handle(item_id, received, flooded))
+        return self.lanes.start(lane or received.lane, self._handle(item_id, received, flooded, turn, urgent))
 
-    async def _handle(self, item_id: int, received: Received, flooded: bool) -> None:
+    def hurry(self) -> None:
+        """Stopping: nothing waits for its turn any more (what was stored is read before the bot ends)."""
+        self._stopping = True
+        for event in self._turns.values():
+            event.set()
+
+    async def _wait_turn(self, lane: str, turn: float) -> None:
+        """Wait for a message's turn after a burst; cut short by an emergency behind it or by stopping. One
+        message of a lane waits at a time: the lane keeps them in order."""
+        wait = turn - asyncio.get_running_loop().time()
+        if wait <= 0 or lane in self._hurried or self._stopping:
+            return
+        event = self._turns[lane] = asyncio.Event()
+        try:
+            await asyncio.wait_for(event.wait(), timeout=wait)
+        except TimeoutError:
+            pass
+        finally:
+            del self._turns[lane]
+
+    async def _handle(self, item_id: int, received: Received, flooded: bool, turn: float, urgent: bool) -> None:
         receiver = self.receivers[received.channel]
+        await self._wait_turn(received.lane, turn)
+        if urgent:  # the emergency is read: the messages after it take their turns again
+            self._hurried.discard(received.lane)
         try:
             if flooded and received.inbound is not None:
                 replies = await self._conversation.flooded(received.inbound)

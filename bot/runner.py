@@ -104,6 +104,7 @@ class BotApp:
             parts.server.should_exit = True
         await asyncio.gather(*parts.tasks, return_exceptions=True)
         if self.intake is not None:
+            self.intake.hurry()
             await self.intake.lanes.drain()
         for channel in parts.channels:
             await channel.close()
@@ -146,7 +147,13 @@ async def _start(
     assert engine is not None and engine.store is not None
     parts.channels = [build(runtime) for build in factories]
     inbox = SqlInbox(runtime.database, runtime.outbox.owner)
-    intake = Intake(inbox, runtime.outbox, engine, parts.receivers, flood=FloodGate(config.bot.flood_per_minute))
+    intake = Intake(
+        inbox,
+        runtime.outbox,
+        engine,
+        parts.receivers,
+        flood=FloodGate(config.bot.flood_per_minute, config.bot.flood_burst),
+    )
     routes = [route for channel in parts.channels for route in channel.routes(intake)]
     parts.reloader = Reloader(config, engine)
     if config.console.enabled:

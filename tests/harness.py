@@ -45,8 +45,10 @@ def config_text(
     group: int = 0,
     public_url: str = "https://bot.example.org",
     telegram_pace: int = 30,
+    bot_keys: str = "",
 ) -> str:
-    text = f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "{database_url}"\n'
+    """A bot.toml for the fake APIs; `bot_keys` are more lines of its [bot] section, `extra` more sections."""
+    text = f'[bot]\nknowledge_dir = "{ROOT / "knowledge"}"\ndatabase_url = "{database_url}"\n{bot_keys}'
     text += f'[web]\nport = 0\npublic_url = "{public_url}"\n'
     if telegram is not None:
         text += (
@@ -177,8 +179,9 @@ async def bot_on(
     viber: FakeViber | None = None,
     extra: str = "",
     group: int = 0,
+    bot_keys: str = "",
 ) -> AsyncIterator[Running]:
-    async with running(config_text(database_url, telegram, mode, viber, extra, group)) as bot:
+    async with running(config_text(database_url, telegram, mode, viber, extra, group, bot_keys=bot_keys)) as bot:
         bot.telegram, bot.viber = telegram, viber
         yield bot
 

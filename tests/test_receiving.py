@@ -156,11 +156,43 @@ async def test_a_flooder_is_cut_off_before_his_messages_are_understood(
         rows = await inbox_rows(bot.database)
     texts = [m["text"] for m in fake.sent(CHAT)]
     assert len(rows) == 5 + 1 + 1 + 1  # what the gate let through; the rest was never stored
-    assert len(texts) == 8  # five answers, one notice, the emergency's 112 and its ticket notice
-    assert texts[5].startswith("You are writing very fast") and "112" in texts[6]
+    notices = [t for t in texts if t.startswith("You are writing very fast")]
+    answers = [t for t in texts if t not in notices]
+    assert len(notices) == 1  # sent at once, not behind his other messages
+    assert len(answers) == 7 and "112" in answers[5]  # five answers, the emergency's 112 and its ticket notice
     assert len(understood) == 5 + 1 + 1  # the flooder's five, his emergency, the calm user's question
     assert all(row.body is None for row in rows)
     assert len(fake.sent(CHAT + 1)) == 1
+
+
+async def test_past_a_burst_messages_take_turns_and_an_emergency_behind_them_waits_for_none(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    # one message read at once, then one every 10 s: the second and third would be read 10 and 20 s later
+    async with bot_on(sqlite(tmp_path), fake, bot_keys="flood_per_minute = 6\nflood_burst = 1\n") as bot:
+        questions = ["do i need health insurance", "where do i apply for asylum", "how do i register a gp"]
+        fake.updates.extend(message_update(CHAT, text) for text in questions)
+        await eventually(lambda: len(fake.sent(CHAT)) == 1, 5)
+        rows = await inbox_rows(bot.database)
+        assert [row.status for row in rows] == ["done", "pending", "pending"]  # stored, waiting their turns
+        assert len(fake.sent(CHAT)) == 1
+        await bot.telegram_update(message_update(CHAT, "help he is going to kill me"), wait=False)
+        await bot.settled(5)  # well before the turns: the emergency hurried the two ahead of it
+    texts = [m["text"] for m in fake.sent(CHAT)]
+    assert len(texts) == 5 and "112" in texts[3]  # in order: three answers, the 112, its ticket notice
+
+
+async def test_a_stopping_bot_reads_the_messages_waiting_their_turn_before_it_ends(
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
+    async with bot_on(sqlite(tmp_path), fake, bot_keys="flood_per_minute = 6\nflood_burst = 1\n") as bot:
+        fake.updates.extend(message_update(CHAT, f"question {n} about health insurance") for n in range(3))
+        await eventually(lambda: len(fake.sent(CHAT)) == 1, 5)
+        bot.stop.set()
+        stopping = asyncio.create_task(bot.app.close())
+        await asyncio.wait_for(stopping, 5)  # the turns would have been 10 and 20 s away
+    assert len(fake.sent(CHAT)) == 3
+    assert [row.status for row in await inbox_rows(bot.database)] == ["done"] * 3
 
 
 async def test_bodies_over_the_limit_are_refused_before_they_are_read(fake: FakeTelegram, tmp_path: Path) -> None:
