@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from typing import Protocol
 
 from bot.core.flood import Admission, FloodGate
@@ -78,7 +79,7 @@ class Intake:
         self._backlog = backlog
         self._in_flight: set[int] = set()
         self._turns: dict[str, asyncio.Event] = {}  # the lanes whose next message waits its turn
-        self._hurried: set[str] = set()  # lanes with an emergency behind such messages
+        self._hurried: Counter[str] = Counter()  # per lane, the emergencies stored and not yet read
         self._stopping = False
 
     @property
@@ -110,7 +111,7 @@ class Intake:
         if item_id is None:
             return  # a repeat: handled already, or being handled
         if urgent:  # the messages waiting their turn ahead of it in its lane go now
-            self._hurried.add(received.lane)
+            self._hurried[received.lane] += 1
             if received.lane in self._turns:
                 self._turns[received.lane].set()
         if admission.verdict is Flood.WARN:  # the notice goes at once, not behind the messages waiting their turn
@@ -153,7 +154,7 @@ class Intake:
         """Wait for a message's turn after a burst; cut short by an emergency behind it or by stopping. One
         message of a lane waits at a time: the lane keeps them in order."""
         wait = turn - asyncio.get_running_loop().time()
-        if wait <= 0 or lane in self._hurried or self._stopping:
+        if wait <= 0 or self._hurried[lane] > 0 or self._stopping:
             return
         event = self._turns[lane] = asyncio.Event()
         try:
@@ -166,8 +167,10 @@ class Intake:
     async def _handle(self, item_id: int, received: Received, flooded: bool, turn: float, urgent: bool) -> None:
         receiver = self.receivers[received.channel]
         await self._wait_turn(received.lane, turn)
-        if urgent:  # the emergency is read: the messages after it take their turns again
-            self._hurried.discard(received.lane)
+        if urgent:  # read: once every emergency of the lane is, the messages after them take their turns again
+            self._hurried[received.lane] -= 1
+            if self._hurried[received.lane] <= 0:
+                del self._hurried[received.lane]
         try:
             if flooded and received.inbound is not None:
                 replies = await self._conversation.flooded(received.inbound)

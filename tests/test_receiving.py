@@ -177,9 +177,12 @@ async def test_past_a_burst_messages_take_turns_and_an_emergency_behind_them_wai
         assert [row.status for row in rows] == ["done", "pending", "pending"]  # stored, waiting their turns
         assert len(fake.sent(CHAT)) == 1
         await bot.telegram_update(message_update(CHAT, "help he is going to kill me"), wait=False)
-        await bot.settled(5)  # well before the turns: the emergency hurried the two ahead of it
-    texts = [m["text"] for m in fake.sent(CHAT)]
-    assert len(texts) == 5 and "112" in texts[3]  # in order: three answers, the 112, its ticket notice
+        await bot.telegram_update(message_update(CHAT, "where do i register my address"), wait=False)
+        await bot.telegram_update(message_update(CHAT, "he has a knife, he is going to kill me"), wait=False)
+        await bot.settled(5)  # well before the turns (10, 20, 30 s): the emergencies hurried what stood ahead
+    urgent = [m["text"].startswith("If you or someone else is in danger, call 112") for m in fake.sent(CHAT)]
+    assert urgent[:4] == [False, False, False, True]  # in order: the three questions' replies, then the 112
+    assert sum(urgent) == 2  # the second emergency's too, behind the fourth question
 
 
 async def test_a_stopping_bot_reads_the_messages_waiting_their_turn_before_it_ends(
