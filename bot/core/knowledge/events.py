@@ -15,7 +15,7 @@ from pathlib import Path
 
 from yaml.nodes import Node, ScalarNode
 
-from bot.core.knowledge.nodes import FileChecker, Problem
+from bot.core.knowledge.nodes import FileChecker, Problem, parse_day
 
 EVENTS_DIR = "events"
 CITIES_FILE = "cities.yaml"
@@ -80,13 +80,17 @@ class InfoEvent:
 
 
 def _moment(checker: FileChecker, node: Node, what: str) -> tuple[dt.datetime, bool] | None:
-    """A local date and time ('2026-12-10 14:00'), or a bare date; True when it was a bare date."""
+    """A local date and time ('2026-12-10 14:00'), or a bare date (ISO, or '10 Nov 2020' as the entries write
+    it); True when it was a bare date."""
     value = str(node.value).strip() if isinstance(node, ScalarNode) else ""
     try:
         moment = dt.datetime.fromisoformat(value)
     except ValueError:
-        checker.problem(node, f"{what}: '{value}' is not a local date and time like 2026-12-10 14:00")
-        return None
+        day = parse_day(value)
+        if day is None:
+            checker.problem(node, f"{what}: '{value}' is not a local date and time like 2026-12-10 14:00")
+            return None
+        return dt.datetime.combine(day, dt.time()), True
     if moment.tzinfo is not None:
         checker.problem(node, f"{what}: '{value}' carries a time zone; write local time ([handoff] timezone)")
         return None
