@@ -117,8 +117,7 @@ class Intake:
         if admission.verdict is Flood.WARN:  # the notice goes at once, not behind the messages waiting their turn
             self._start(item_id, received, lane=f"{received.lane}:notice", flooded=True)
         else:
-            turn = asyncio.get_running_loop().time() + admission.wait if admission.wait else 0.0
-            self._start(item_id, received, turn=turn, urgent=urgent)
+            self._start(item_id, received, turn=asyncio.get_running_loop().time() + admission.wait, urgent=urgent)
 
     async def answer(self, received: Received) -> list[Outbound]:
         """Store and handle an update at once, returning its replies instead of sending them (Viber's
@@ -140,7 +139,7 @@ class Intake:
         turn: float = 0.0,
         urgent: bool = False,
     ) -> asyncio.Task[None]:
-        """`turn`: the event loop's time before which the update is not read (0: at once)."""
+        """`turn`: the event loop's time before which the update is not read (the past, or 0: at once)."""
         self._in_flight.add(item_id)
         return self.lanes.start(lane or received.lane, self._handle(item_id, received, flooded, turn, urgent))
 

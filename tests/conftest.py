@@ -40,6 +40,12 @@ def answer_of(entry_id: str, language: str) -> str:
     return _knowledge().entries[entry_id].answers[language]
 
 
+def apart_from_notices(texts: list[str]) -> tuple[list[str], list[str]]:
+    """The flood gate's notices, and the other replies in their order: a notice goes at once, out of turn."""
+    notices = [t for t in texts if t.startswith("You are writing very fast")]
+    return notices, [t for t in texts if t not in notices]
+
+
 @pytest.fixture(scope="session")
 def engine(config: Config) -> Engine:
     return build_engine(config)

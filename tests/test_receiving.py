@@ -21,7 +21,7 @@ from bot.runner import BotApp
 from bot.storage.database import Database
 from bot.storage.inbox import Arrival, SqlInbox
 from bot.storage.models import Event, InboxItem, utcnow
-from tests.conftest import answer_of, free_port
+from tests.conftest import answer_of, apart_from_notices, free_port
 from tests.fakes.serve import eventually
 from tests.fakes.telegram_api import FakeTelegram, callback_update, message_update
 from tests.fakes.viber_api import FakeViber, conversation_started, message
@@ -156,8 +156,7 @@ async def test_a_flooder_is_cut_off_before_his_messages_are_understood(
         rows = await inbox_rows(bot.database)
     texts = [m["text"] for m in fake.sent(CHAT)]
     assert len(rows) == 5 + 1 + 1 + 1  # what the gate let through; the rest was never stored
-    notices = [t for t in texts if t.startswith("You are writing very fast")]
-    answers = [t for t in texts if t not in notices]
+    notices, answers = apart_from_notices(texts)
     assert len(notices) == 1  # sent at once, not behind his other messages
     assert len(answers) == 7 and "112" in answers[5]  # five answers, the emergency's 112 and its ticket notice
     assert len(understood) == 5 + 1 + 1  # the flooder's five, his emergency, the calm user's question
@@ -192,8 +191,7 @@ async def test_a_stopping_bot_reads_the_messages_waiting_their_turn_before_it_en
         fake.updates.extend(message_update(CHAT, f"question {n} about health insurance") for n in range(3))
         await eventually(lambda: len(fake.sent(CHAT)) == 1, 5)
         bot.stop.set()
-        stopping = asyncio.create_task(bot.app.close())
-        await asyncio.wait_for(stopping, 5)  # the turns would have been 10 and 20 s away
+        await asyncio.wait_for(bot.app.close(), 5)  # the turns would have been 10 and 20 s away
     assert len(fake.sent(CHAT)) == 3
     assert [row.status for row in await inbox_rows(bot.database)] == ["done"] * 3
 

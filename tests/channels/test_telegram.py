@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.core.handoff import ConsultantInfo
 from bot.storage.desk import SqlDesk
 from bot.storage.models import User
-from tests.conftest import ROOT, answer_of, run_config
+from tests.conftest import ROOT, answer_of, apart_from_notices, run_config
 from tests.fakes.serve import eventually
 from tests.fakes.telegram_api import TOKEN, FakeTelegram, callback_update, message_update
 from tests.harness import Running, bot_on, serving
@@ -134,8 +134,7 @@ async def test_flood_control_sends_one_notice_then_silence_without_slowing_other
         await bot.telegram_update(message_update(CHAT + 1, "hello"))
         await bot.settled()
     texts = [m["text"] for m in fake.sent(CHAT)]
-    notices = [t for t in texts if t.startswith("You are writing very fast")]
-    answers = [t for t in texts if t not in notices]
+    notices, answers = apart_from_notices(texts)
     assert len(notices) == 1  # at once, not behind the greetings
     assert len(answers) == 7 and "112" in answers[5]  # five greetings, then the 112 and its ticket notice
     assert len(fake.sent(CHAT + 1)) == 1
